@@ -1,0 +1,45 @@
+# Every target sets itself up from a fresh clone: the virtualenv is created and the
+# package installed (editable, with test tools) the first time anything needs it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORE   := inferd_tui/proto inferd_tui/client inferd_tui/grammar inferd_tui/mock_daemon \
+          inferd_tui/conversation.py inferd_tui/store.py inferd_tui/settings.py
+
+.PHONY: demo test lint typecheck pytest bench screenshots snapshots-update install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/inferd-tui --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check inferd_tui tests benchmarks scripts
+	$(BIN)/ruff format --check inferd_tui tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict $(CORE)
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
+snapshots-update: $(STAMP)
+	$(BIN)/python -m pytest tests/snapshots --snapshot-update
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

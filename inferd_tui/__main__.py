@@ -1,0 +1,3 @@
+from inferd_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Command-line entry point.
+
+`inferd-tui` with no subcommand runs the app; subcommands are registered by the modules
+that own them (each exposes ``register(subparsers)`` and sets ``func`` to a callable that
+takes the parsed namespace and returns an exit code). Registration imports only argparse
+glue: heavy imports happen inside each command's ``func``, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+# Modules that contribute subcommands, in the order `--help` lists them.
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "inferd_tui.headless",
+    "inferd_tui.grammar.cli",
+    "inferd_tui.settings_cli",
+    "inferd_tui.mock_daemon.cli",
+)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line and exit 2, never a traceback."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags every command that talks to a daemon shares (flags > environment > config)."""
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--socket", metavar="PATH", help="inference socket path")
+    target.add_argument("--tcp", metavar="HOST:PORT", help="inference over loopback TCP")
+    parser.add_argument("--admin", metavar="PATH", help="admin (events) socket path")
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="name of the environment variable holding the TCP API key (default INFERD_API_KEY)",
+    )
+    parser.add_argument("--config", metavar="PATH", help="configuration file to use")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the built-in stand-in daemon for this run (no real daemon needed)",
+    )
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="inferd-tui",
+        description="Terminal UI for the inferd local-inference daemon.",
+    )
+    add_endpoint_arguments(parser)
+    parser.add_argument("--theme", metavar="NAME", help="Textual theme, e.g. textual-dark")
+    parser.add_argument(
+        "--no-save", action="store_true", help="keep everything in memory; write nothing to disk"
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        register: Callable[[argparse._SubParsersAction[ArgumentParser]], None] = module.register
+        register(subparsers)
+    parser.set_defaults(func=_run_app)
+    return parser
+
+
+def _version() -> str:
+    from inferd_tui import __version__
+
+    return f"inferd-tui {__version__}"
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from inferd_tui.ui.launch import run_app
+
+    return run_app(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

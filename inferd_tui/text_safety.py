@@ -1,0 +1,47 @@
+"""Make untrusted text (model output, error messages, admin fields) safe to display.
+
+Nothing the daemon sends may reach the terminal raw: C0/C1 control characters (ESC, which
+starts ANSI and OSC sequences, BEL, backspace, carriage return…) are replaced by visible
+Unicode "control pictures" or ``\\xNN``, and lone surrogates by U+FFFD. Rich markup is a
+separate concern: callers build ``rich.text.Text`` objects (never markup strings), so
+``[bold]`` stays literal. Pure: used by the UI and by the headless commands.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab and newline, DEL, C1 controls, and lone surrogates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟ (U+241B ␛ for ESC)
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return f"\\x{code:02x}"
+
+
+def sanitize(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with every control character made visible and lone surrogates replaced.
+
+    Tabs are kept (they render as spaces); newlines are kept unless ``keep_newlines`` is
+    false, in which case they become ``⏎`` (for one-line fields such as log lines).
+    """
+    if _UNSAFE.search(text) is not None:
+        text = _UNSAFE.sub(_visible, text)
+    if not keep_newlines and "\n" in text:
+        text = text.replace("\n", "\u23ce")
+    return text
+
+
+def clip(text: str, limit: int) -> tuple[str, int]:
+    """At most ``limit`` characters of ``text`` and how many were left out."""
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit

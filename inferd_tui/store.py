@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -111,6 +112,15 @@ def _error_code(exc: sqlite3.Error) -> str:
     return name
 
 
+def _not_writable(path: Path) -> bool:
+    try:
+        if path.exists() and not os.access(path, os.W_OK):
+            return True
+        return not os.access(path.parent, os.W_OK)
+    except OSError:
+        return False
+
+
 def unavailable_from(exc: BaseException, path: Path | None) -> StoreUnavailable | None:
     """Translate a low-level failure into `StoreUnavailable`, or None if it is a bug."""
     where = str(path) if path is not None else "the history database"
@@ -127,6 +137,9 @@ def unavailable_from(exc: BaseException, path: Path | None) -> StoreUnavailable 
     if not isinstance(exc, sqlite3.Error):
         return None
     code = _error_code(exc)
+    if code in ("SQLITE_IOERR", "SQLITE_CANTOPEN") and path is not None and _not_writable(path):
+        # SQLite reports a read-only WAL file's folder as an I/O error (no -wal file possible).
+        code = "SQLITE_READONLY"
     if code in _LOCKED_CODES:
         return StoreUnavailable(
             "locked",
@@ -443,7 +456,8 @@ _TURN_COLUMNS: Final = (
 _CONVERSATION_COLUMNS: Final = "id, title, system_prompt, params, grammar, created_at, updated_at"
 
 
-def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
+def _check_version(conn: sqlite3.Connection, path: Path | None) -> int:
+    """The file's schema version; refuses (read-only, before any write) a newer one."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise StoreUnavailable(
@@ -453,6 +467,11 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
             " left untouched and this session keeps everything in memory. Upgrade inferd-tui.",
             path,
         )
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
+    version = _check_version(conn, path)
     for target in range(version, SCHEMA_VERSION):
         # executescript would commit implicitly: run each statement inside our transaction.
         conn.execute("BEGIN IMMEDIATE")
@@ -479,15 +498,19 @@ def _split_sql(script: str) -> Iterator[str]:
         yield statement.strip()
 
 
-def _configure(conn: sqlite3.Connection, *, on_disk: bool) -> None:
+def _configure(conn: sqlite3.Connection, path: Path | None) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
-    if on_disk:
-        # Exclusive before the first access: one instance owns the file, no shared memory.
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError("could not switch to WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+    if path is None:
+        return
+    # Exclusive before the first access: one instance owns the file, no shared memory.
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    # Read first: a corrupt file or one from a newer version must not be touched at all
+    # (switching to WAL rewrites the header).
+    _check_version(conn, path)
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise sqlite3.OperationalError(f"could not switch {path} to WAL (got {mode})")
+    conn.execute("PRAGMA synchronous = NORMAL")
 
 
 # --------------------------------------------------------------------------- the store
@@ -578,7 +601,7 @@ class Store:
             conn = sqlite3.connect(
                 path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
             )
-            _configure(conn, on_disk=True)
+            _configure(conn, path)
             _migrate(conn, path)
             store = cls(conn, path, clock=clock, history_limit=history_limit)
             store._recover_interrupted()
@@ -1105,7 +1128,7 @@ class Store:
 
 def _memory_connection() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    _configure(conn, on_disk=False)
+    _configure(conn, None)
     _migrate(conn, None)
     return conn
 

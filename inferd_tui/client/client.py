@@ -1,0 +1,387 @@
+"""The inference client: ``Client.generate()`` and Pattern A readiness (protocol §2, §4–§7).
+
+One request at a time per :class:`Client` (a second concurrent ``generate`` raises
+``RuntimeError``: use one ``Client`` per concurrent generation, like one connection per
+generation on the wire). The connection is kept between requests and dialled again,
+transparently, after the daemon or this client closed it: a decode error, EOF, a
+cancel, or any error mid-request.
+
+Cancelling a generation is closing the connection (§6): cancel the consuming task, or
+close the iterator early (``aclose()``, or ``break`` inside ``contextlib.aclosing``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import secrets
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+
+import anyio
+from anyio.abc import ByteStream
+
+from inferd_tui.client.endpoints import Endpoint, EndpointResolution
+from inferd_tui.client.transport import StreamFactory, connect
+from inferd_tui.proto.errors import (
+    AuthRejected,
+    ConnectError,
+    ConnectTimeout,
+    DaemonError,
+    InvalidRequest,
+    UnexpectedEof,
+)
+from inferd_tui.proto.framing import (
+    LineDecoder,
+    encode_auth,
+    encode_request,
+    parse_response,
+    request_problem,
+)
+from inferd_tui.proto.models import DoneFrame, ErrorFrame, Request, ResponseFrame, TokenFrame
+
+#: Read size: large chunks split in bulk are several times faster than ``receive_until``.
+CHUNK_SIZE = 262_144
+BACKOFF_INITIAL_S = 0.1
+BACKOFF_MAX_S = 5.0
+DEFAULT_READY_TIMEOUT_S = 30.0
+
+# What a broken or closed connection looks like from ``receive``/``send``.
+_CLOSED = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+
+
+# --- Pattern A --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A transient failure while waiting for the daemon; the next attempt is in ``delay_s``."""
+
+    attempt: int
+    delay_s: float
+    error: ConnectError
+    deadline_in_s: float
+
+    @property
+    def message(self) -> str:
+        return f"{self.error.title}; retrying in {self.delay_s:.1f} s"
+
+
+def backoff_delays(
+    initial: float = BACKOFF_INITIAL_S, cap: float = BACKOFF_MAX_S
+) -> Iterator[float]:
+    """100 ms doubling, capped at 5 s: 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5, 5, … (§2)."""
+    delay = initial
+    while True:
+        yield delay
+        delay = min(delay * 2, cap)
+
+
+async def dial_and_wait_ready(
+    connect: Callable[[], Awaitable[ByteStream]],
+    *,
+    timeout: float = DEFAULT_READY_TIMEOUT_S,  # noqa: ASYNC109 - a deadline, not a cancel scope
+    address: str,
+    clock: Callable[[], float] = anyio.current_time,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    on_retry: Callable[[RetryNotice], None] | None = None,
+) -> ByteStream:
+    """Dial until connected (Pattern A, §2): a successful connect is the ready signal.
+
+    Only transient :class:`ConnectError`s are retried, with :func:`backoff_delays`; a
+    permanent one is raised at once. Past ``timeout`` seconds raises :class:`ConnectTimeout`
+    naming ``address``, the time waited and the last error. The last sleep is shortened so
+    one final attempt happens at the deadline.
+    """
+    started = clock()
+    deadline = started + timeout
+    delays = backoff_delays()
+    for attempt in itertools.count(1):
+        try:
+            return await connect()
+        except ConnectError as exc:
+            if not exc.transient:
+                raise
+            last_error = exc
+        remaining = deadline - clock()
+        if remaining <= 0:
+            waited = clock() - started
+            raise ConnectTimeout(
+                f"The daemon at {address} was not ready after {waited:.1f} s "
+                f"({attempt} attempts; last error: {last_error.hint}). A first boot that "
+                "downloads a model can take much longer: wait longer, or watch its "
+                "progress on the admin socket.",
+                address=address,
+                waited_s=waited,
+                last_error=str(last_error),
+            ) from last_error
+        delay = min(next(delays), remaining)
+        if on_retry is not None:
+            on_retry(RetryNotice(attempt, delay, last_error, remaining))
+        await sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- the client -------------------------------------------------------------------------
+
+
+class _Connection:
+    """One open connection and the read state that belongs to it."""
+
+    __slots__ = ("auth_pending", "auth_sent", "decoder", "frames", "pending", "requests", "stream")
+
+    def __init__(self, stream: ByteStream, *, auth_line: bytes | None) -> None:
+        self.stream = stream
+        self.decoder = LineDecoder()
+        #: Lines decoded after a terminal frame; normally none, read first by the next request.
+        self.pending: list[bytes] = []
+        #: Sent together with the first request, in one write.
+        self.auth_pending = auth_line
+        self.auth_sent = False
+        self.frames = 0
+        self.requests = 0
+
+
+class Client:
+    """An inferd protocol v1 client over a Unix socket or TCP.
+
+    ``async with Client(endpoint) as client:`` closes the connection on exit. Requests are
+    sent lazily: nothing connects until :meth:`generate`, :meth:`complete` or
+    :meth:`wait_ready`. ``api_key`` is only sent over TCP, as the first line of every new
+    connection; ``api_key_env`` is the variable it came from, named (never the key) when
+    the daemon rejects it. ``stream_factory`` replaces the real socket (tests, custom
+    transports).
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        api_key: str | None = None,
+        stream_factory: StreamFactory | None = None,
+        api_key_env: str = "INFERD_API_KEY",
+    ) -> None:
+        self.endpoint = endpoint
+        self.api_key_env = api_key_env
+        self._auth_line = encode_auth(api_key) if api_key and endpoint.kind == "tcp" else None
+        self._factory: StreamFactory = stream_factory or self._dial
+        self._conn: _Connection | None = None
+        self._busy: object | None = None
+        self._id_prefix = f"tui-{secrets.token_hex(4)}"
+        self._ids = itertools.count(1)
+
+    def __repr__(self) -> str:  # the key stays out of reprs and logs
+        return f"Client({self.endpoint.display!r}, connected={self.connected})"
+
+    @classmethod
+    def from_resolution(
+        cls, resolution: EndpointResolution, *, stream_factory: StreamFactory | None = None
+    ) -> Client:
+        return cls(
+            resolution.inference,
+            api_key=resolution.api_key,
+            stream_factory=stream_factory,
+            api_key_env=resolution.api_key_env,
+        )
+
+    async def _dial(self) -> ByteStream:
+        return await connect(self.endpoint)
+
+    @property
+    def address(self) -> str:
+        return self.endpoint.display
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open (it may still have been closed by the daemon)."""
+        return self._conn is not None
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection, if any. The client stays usable: the next request redials."""
+        await self._discard()
+
+    async def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # Closing must finish even in a cancelled task: that close *is* the cancel.
+            with anyio.CancelScope(shield=True), contextlib.suppress(*_CLOSED):
+                await conn.stream.aclose()
+
+    async def _connection(self) -> _Connection:
+        if self._conn is None:
+            self._conn = _Connection(await self._factory(), auth_line=self._auth_line)
+        return self._conn
+
+    def new_request_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._ids)}"
+
+    async def wait_ready(
+        self,
+        timeout: float = DEFAULT_READY_TIMEOUT_S,  # noqa: ASYNC109 - a deadline, not a cancel scope
+        *,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        clock: Callable[[], float] = anyio.current_time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        """Dial with Pattern A and keep the connection for the first request."""
+        if self._conn is not None:
+            return
+        stream = await dial_and_wait_ready(
+            self._factory,
+            timeout=timeout,
+            address=self.address,
+            clock=clock,
+            sleep=sleep,
+            on_retry=on_retry,
+        )
+        if self._conn is None:
+            self._conn = _Connection(stream, auth_line=self._auth_line)
+        else:  # someone else connected meanwhile
+            with anyio.CancelScope(shield=True), contextlib.suppress(*_CLOSED):
+                await stream.aclose()
+
+    def _release(self, owner: object) -> None:
+        if self._busy is owner:
+            self._busy = None
+
+    async def generate(self, request: Request) -> AsyncGenerator[ResponseFrame, None]:
+        """Send ``request`` and yield its frames, ending with the terminal one.
+
+        Token, status and unknown frames are yielded as they arrive; the terminal
+        ``done`` or ``error`` frame is yielded last (an error frame is not raised).
+        A request without an id gets a unique one. Raises :class:`InvalidRequest` (nothing
+        sent), :class:`ConnectError`, :class:`UnexpectedEof` (with the partial text),
+        :class:`AuthRejected`, or a :class:`ProtocolError`; after any of them, and after a
+        cancel or an early close, the connection is closed and the next request redials.
+        """
+        problem = request_problem(request)
+        if problem is not None:
+            raise InvalidRequest(f"{problem} (the request was not sent)")
+        if self._busy is not None:
+            raise RuntimeError(
+                "this Client is already running a request: one request at a time per "
+                "Client; use another Client for a concurrent generation"
+            )
+        owner = self._busy = object()
+        if not request.id:
+            request = request.model_copy(update={"id": self.new_request_id()})
+        request_line = encode_request(request)
+        parts: list[str] = []
+        completed = False
+        try:
+            # A reused connection may have been closed by the daemon while idle (restart):
+            # if it ends before a single frame of this request, redial once.
+            for attempt in (1, 2):
+                conn = await self._connection()
+                reused = conn.requests > 0
+                stream = conn.stream
+                try:
+                    if conn.auth_pending is not None:
+                        await stream.send(conn.auth_pending + request_line)
+                        conn.auth_pending, conn.auth_sent = None, True
+                    else:
+                        await stream.send(request_line)
+                except _CLOSED as exc:
+                    await self._discard()
+                    if reused and attempt == 1:
+                        continue
+                    raise self._closed_error(conn, request.id, parts) from exc
+                conn.requests += 1
+                receive = stream.receive
+                feed = conn.decoder.feed
+                lines, conn.pending = conn.pending, []
+                at_eof = False
+                got_frame = False
+                while True:
+                    line_iter = iter(lines)
+                    for line in line_iter:
+                        if not line:
+                            continue
+                        frame = parse_response(line)
+                        conn.frames += 1
+                        got_frame = True
+                        if type(frame) is TokenFrame:
+                            parts.append(frame.content)
+                        elif type(frame) is DoneFrame or type(frame) is ErrorFrame:
+                            conn.pending.extend(line_iter)
+                            completed = True
+                            if type(frame) is ErrorFrame and (
+                                not frame.id or frame.code == "frame_too_large"
+                            ):
+                                await self._discard()  # the daemon closes after these
+                            self._release(owner)
+                            yield frame
+                            return
+                        yield frame
+                    if at_eof:
+                        break
+                    try:
+                        chunk = await receive(CHUNK_SIZE)
+                    except _CLOSED:
+                        tail = conn.decoder.finish()
+                        lines = [tail] if tail else []
+                        at_eof = True
+                    else:
+                        lines = feed(chunk)
+                await self._discard()
+                if not got_frame and reused and attempt == 1:
+                    continue
+                raise self._closed_error(conn, request.id, parts)
+        finally:
+            if not completed:
+                await self._discard()
+            self._release(owner)
+
+    def _closed_error(
+        self, conn: _Connection, request_id: str, parts: list[str]
+    ) -> UnexpectedEof | AuthRejected:
+        if conn.frames == 0 and self.endpoint.kind == "tcp":
+            if conn.auth_sent:
+                hint = (
+                    f"the daemon at {self.address} closed the connection: wrong or missing "
+                    f"API key? (key from ${self.api_key_env})"
+                )
+            else:
+                hint = (
+                    f"the daemon at {self.address} closed the connection: missing API key? "
+                    f"(set ${self.api_key_env} if the daemon was started with one)"
+                )
+            return AuthRejected(hint, address=self.address)
+        partial = "".join(parts)
+        received = f" after {len(partial):,} characters" if partial else ""
+        return UnexpectedEof(
+            f"the daemon closed the connection before the answer finished{received} "
+            f"({self.address}); the partial text is kept",
+            partial_text=partial,
+            request_id=request_id,
+        )
+
+    async def complete(self, request: Request) -> DoneFrame:
+        """Collect a whole answer; an error frame raises :class:`DaemonError`."""
+        parts: list[str] = []
+        async with contextlib.aclosing(self.generate(request)) as frames:
+            async for frame in frames:
+                if type(frame) is TokenFrame:
+                    parts.append(frame.content)
+                elif type(frame) is DoneFrame:
+                    return frame
+                elif type(frame) is ErrorFrame:
+                    raise DaemonError(
+                        str(frame.code),
+                        frame.message,
+                        request_id=frame.id,
+                        partial_text="".join(parts),
+                    )
+        raise AssertionError("generate() ended without a terminal frame")  # pragma: no cover

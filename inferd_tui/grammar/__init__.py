@@ -1,0 +1,89 @@
+"""GBNF grammars as llama.cpp reads them: check, sample, match and print, without a model.
+
+Pure Python, standard library only. The main entry points:
+
+    check(source) -> CheckResult            diagnostics with line:column for every problem
+    sample(grammar_or_source, n) -> [str]   random strings the grammar admits (seeded)
+    match(grammar_or_source, text)          MatchResult: ok, or the failing offset + expected
+    print_grammar(grammar) -> str           canonical GBNF (parse -> print -> parse is stable)
+    tokenize(source) -> [GrammarToken]      for syntax highlighting
+    EXAMPLES                                the example library (loaded on first use)
+
+Errors: GrammarError -> InvalidGrammarError (the grammar has errors), TokenGrammarError (it
+uses model tokens), EmptyLanguageError (nothing short enough to sample).
+"""
+
+from __future__ import annotations
+
+from inferd_tui.grammar.checks import CheckResult, check, check_grammar
+from inferd_tui.grammar.diagnostics import (
+    Diagnostic,
+    EmptyLanguageError,
+    GrammarError,
+    InvalidGrammarError,
+    LineIndex,
+    TokenGrammarError,
+)
+from inferd_tui.grammar.examples import Example, get_example, load_examples
+from inferd_tui.grammar.matcher import END_OF_INPUT, Matcher, MatchResult, match
+from inferd_tui.grammar.nodes import (
+    MAX_REPETITION,
+    AnyChar,
+    CharClass,
+    Expr,
+    Grammar,
+    Group,
+    Literal,
+    Repeat,
+    Rule,
+    RuleRef,
+    Sequence,
+    Token,
+)
+from inferd_tui.grammar.printer import print_grammar
+from inferd_tui.grammar.sampler import Sampler, sample
+from inferd_tui.grammar.tokens import GrammarToken, TokenKind, tokenize
+
+__all__ = [
+    "END_OF_INPUT",
+    "EXAMPLES",
+    "MAX_REPETITION",
+    "AnyChar",
+    "CharClass",
+    "CheckResult",
+    "Diagnostic",
+    "EmptyLanguageError",
+    "Example",
+    "Expr",
+    "Grammar",
+    "GrammarError",
+    "GrammarToken",
+    "Group",
+    "InvalidGrammarError",
+    "LineIndex",
+    "Literal",
+    "MatchResult",
+    "Matcher",
+    "Repeat",
+    "Rule",
+    "RuleRef",
+    "Sampler",
+    "Sequence",
+    "Token",
+    "TokenGrammarError",
+    "TokenKind",
+    "check",
+    "check_grammar",
+    "get_example",
+    "load_examples",
+    "match",
+    "print_grammar",
+    "sample",
+    "tokenize",
+]
+
+
+def __getattr__(name: str) -> tuple[Example, ...]:
+    if name == "EXAMPLES":
+        return load_examples()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,166 @@
+"""Fixpoint facts about rules shared by the checks, the sampler and the matcher."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+
+from inferd_tui.grammar.nodes import (
+    AnyChar,
+    CharClass,
+    Expr,
+    Group,
+    Literal,
+    Repeat,
+    Rule,
+    RuleRef,
+    Sequence,
+    Token,
+)
+
+INFINITY = math.inf
+
+
+def class_is_empty(char_class: CharClass) -> bool:
+    """True when the class can match no character at all."""
+    if char_class.negated:
+        return any(low <= "\x00" and high >= "\U0010ffff" for low, high in char_class.ranges)
+    return all(low > high for low, high in char_class.ranges)
+
+
+def _fixpoint(
+    definitions: Mapping[str, Rule], evaluate: Callable[[Rule, dict[str, float]], float]
+) -> dict[str, float]:
+    """Iterate `evaluate` over all rules until no value changes (values only decrease)."""
+    values: dict[str, float] = dict.fromkeys(definitions, INFINITY)
+    # Grammars are mostly written top-down, so visiting the last rule first converges fast.
+    order = list(definitions.values())[::-1]
+    changed = True
+    while changed:
+        changed = False
+        for rule in order:
+            value = evaluate(rule, values)
+            if value < values[rule.name]:
+                values[rule.name] = value
+                changed = True
+    return values
+
+
+def min_lengths(definitions: Mapping[str, Rule]) -> dict[str, float]:
+    """The length of each rule's shortest string (infinity if it can never finish)."""
+
+    def rule_length(rule: Rule, values: dict[str, float]) -> float:
+        return alternatives_min_length(rule.alternatives, values)
+
+    return _fixpoint(definitions, rule_length)
+
+
+def alternatives_min_length(
+    alternatives: tuple[Sequence, ...], values: Mapping[str, float]
+) -> float:
+    return min((sequence_min_length(alt, values) for alt in alternatives), default=INFINITY)
+
+
+def sequence_min_length(sequence: Sequence, values: Mapping[str, float]) -> float:
+    total = 0.0
+    for item in sequence.items:
+        total += expr_min_length(item, values)
+        if total == INFINITY:
+            break
+    return total
+
+
+def expr_min_length(expr: Expr, values: Mapping[str, float]) -> float:
+    if isinstance(expr, Literal):
+        return len(expr.text)
+    if isinstance(expr, CharClass):
+        return INFINITY if class_is_empty(expr) else 1
+    if isinstance(expr, AnyChar | Token):
+        return 1
+    if isinstance(expr, RuleRef):
+        return values.get(expr.name, INFINITY)
+    if isinstance(expr, Group):
+        return alternatives_min_length(expr.alternatives, values)
+    if expr.minimum == 0:
+        return 0
+    return expr.minimum * expr_min_length(expr.item, values)
+
+
+def nullable_rules(definitions: Mapping[str, Rule]) -> set[str]:
+    """Rules that can match the empty string."""
+    lengths = min_lengths(definitions)
+    return {name for name, length in lengths.items() if length == 0}
+
+
+def expr_nullable(expr: Expr, nullable: set[str]) -> bool:
+    if isinstance(expr, Literal):
+        return not expr.text
+    if isinstance(expr, CharClass | AnyChar | Token):
+        return False
+    if isinstance(expr, RuleRef):
+        return expr.name in nullable
+    if isinstance(expr, Group):
+        return any(all(expr_nullable(i, nullable) for i in alt.items) for alt in expr.alternatives)
+    return expr.minimum == 0 or expr_nullable(expr.item, nullable)
+
+
+# llama.cpp's left-recursion check only skips a leading rule that has a literally empty
+# alternative after its expansion. These functions model exactly that notion.
+
+
+def _emits_nothing(expr: Expr) -> bool:
+    """The element disappears when llama.cpp expands it (`""`, `x{0}`)."""
+    if isinstance(expr, Literal):
+        return not expr.text
+    if isinstance(expr, Repeat):
+        maximum = expr.effective_maximum
+        if maximum == 0:
+            return True
+        return maximum == expr.minimum and _emits_nothing(expr.item)
+    return False
+
+
+def literally_empty_rules(definitions: Mapping[str, Rule]) -> set[str]:
+    return {
+        name
+        for name, rule in definitions.items()
+        if any(all(_emits_nothing(item) for item in alt.items) for alt in rule.alternatives)
+    }
+
+
+def llama_skippable(expr: Expr, literally_empty: set[str]) -> bool:
+    """Whether llama.cpp's left-recursion walk looks past this element."""
+    if isinstance(expr, Literal):
+        return not expr.text
+    if isinstance(expr, CharClass | AnyChar | Token):
+        return False
+    if isinstance(expr, RuleRef):
+        return expr.name in literally_empty
+    if isinstance(expr, Group):
+        # A group becomes a helper rule; it is skipped if one alternative emits nothing.
+        return any(all(_emits_nothing(i) for i in alt.items) for alt in expr.alternatives)
+    # `x*`, `x?` and `x{0,n}` become helper rules with an empty alternative.
+    return expr.minimum == 0 or llama_skippable(expr.item, literally_empty)
+
+
+def left_references(
+    items: tuple[Expr, ...], skippable: Callable[[Expr], bool], prefix: tuple[Expr, ...] = ()
+) -> Iterator[tuple[RuleRef, tuple[Expr, ...]]]:
+    """References that can come first in `items`, each with the skippable items before it."""
+    for item in items:
+        yield from _expr_left_references(item, skippable, prefix)
+        if not skippable(item):
+            return
+        prefix = (*prefix, item)
+
+
+def _expr_left_references(
+    expr: Expr, skippable: Callable[[Expr], bool], prefix: tuple[Expr, ...]
+) -> Iterator[tuple[RuleRef, tuple[Expr, ...]]]:
+    if isinstance(expr, RuleRef):
+        yield expr, prefix
+    elif isinstance(expr, Group):
+        for alt in expr.alternatives:
+            yield from left_references(alt.items, skippable, prefix)
+    elif isinstance(expr, Repeat) and expr.effective_maximum != 0:
+        yield from _expr_left_references(expr.item, skippable, prefix)

@@ -1,0 +1,448 @@
+"""`check()`: parse a grammar and report everything llama.cpp would reject or mishandle."""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from inferd_tui.grammar.analysis import (
+    INFINITY,
+    expr_nullable,
+    left_references,
+    literally_empty_rules,
+    llama_skippable,
+    min_lengths,
+)
+from inferd_tui.grammar.diagnostics import (
+    Diagnostic,
+    Level,
+    LineIndex,
+    make_diagnostic,
+    sort_diagnostics,
+)
+from inferd_tui.grammar.nodes import (
+    MAX_REPETITION,
+    Expr,
+    Grammar,
+    Group,
+    Repeat,
+    Rule,
+    RuleRef,
+    Sequence,
+    walk_rule,
+)
+from inferd_tui.grammar.parser import parse
+from inferd_tui.grammar.printer import print_alternatives, print_expr
+
+# This many `x?` in a row get a warning; llama.cpp's sampler slows down sharply on them.
+OPTIONAL_CHAIN_LENGTH = 3
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check()` found. `grammar` is None when syntax errors kept the tree incomplete."""
+
+    grammar: Grammar | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "warning"]
+
+    @property
+    def notes(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "note"]
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings and notes allowed): llama.cpp would accept the grammar."""
+        return not self.errors
+
+
+def check(source: str) -> CheckResult:
+    """Parse `source` and run every check; never raises for any input text."""
+    index = LineIndex(source)
+    parsed = parse(source, index)
+    grammar = parsed.grammar
+    diagnostics = list(parsed.diagnostics)
+    diagnostics += _Checker(grammar, index, parsed.attempted_names, parsed.syntax_ok).run()
+    return CheckResult(grammar if parsed.syntax_ok else None, sort_diagnostics(diagnostics))
+
+
+def check_grammar(grammar: Grammar, source: str = "") -> list[Diagnostic]:
+    """The semantic checks alone, for a tree built or changed in code."""
+    return sort_diagnostics(_Checker(grammar, LineIndex(source), set(), True).run())
+
+
+class _Checker:
+    def __init__(
+        self, grammar: Grammar, index: LineIndex, attempted: set[str], syntax_ok: bool
+    ) -> None:
+        self.grammar = grammar
+        self.index = index
+        self.attempted = attempted
+        self.syntax_ok = syntax_ok
+        self.definitions = grammar.definitions()
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(
+        self,
+        level: Level,
+        message: str,
+        offset: int,
+        end: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.diagnostics.append(make_diagnostic(self.index, level, message, offset, end, hint))
+
+    def run(self) -> list[Diagnostic]:
+        if not self.grammar.rules:
+            if self.syntax_ok:
+                self.report(
+                    "error",
+                    "the grammar is empty: it has no rules",
+                    0,
+                    hint='start with `root ::= ...`, for example `root ::= "yes" | "no"`',
+                )
+            return self.diagnostics
+        self.check_root()
+        self.check_duplicates()
+        self.check_references()
+        self.check_reachable()
+        self.check_left_recursion()
+        self.check_rules_finish()
+        for rule in self.grammar.rules:
+            self.check_repetition_nesting(rule)
+            self.check_optional_chains(rule)
+        return self.diagnostics
+
+    def check_root(self) -> None:
+        if "root" not in self.definitions and "root" not in self.attempted:
+            self.report(
+                "error",
+                "no `root` rule: generation starts at `root`",
+                0,
+                hint="add `root ::= ...` or rename your top rule to `root`",
+            )
+
+    def check_duplicates(self) -> None:
+        first_seen: dict[str, Rule] = {}
+        for rule in self.grammar.rules:
+            earlier = first_seen.setdefault(rule.name, rule)
+            if earlier is not rule:
+                line, _ = self.index.line_col(earlier.start)
+                self.report(
+                    "warning",
+                    f"rule `{rule.name}` is defined again; this definition replaces the one "
+                    f"on line {line}",
+                    rule.start,
+                    rule.name_end,
+                    hint="llama.cpp silently keeps the later definition; remove or rename one",
+                )
+
+    def check_references(self) -> None:
+        names = list(self.definitions)
+        for rule in self.grammar.rules:
+            for expr in walk_rule(rule):
+                if not isinstance(expr, RuleRef) or expr.name in self.definitions:
+                    continue
+                if expr.name in self.attempted:
+                    continue  # its definition has a syntax error, already reported
+                close = difflib.get_close_matches(expr.name, names, n=1, cutoff=0.6)
+                hint = (
+                    f"did you mean `{close[0]}`?" if close else f"define it: `{expr.name} ::= ...`"
+                )
+                self.report(
+                    "error", f"undefined rule `{expr.name}`", expr.start, expr.end, hint=hint
+                )
+
+    def references(self, rule: Rule) -> Iterator[str]:
+        for expr in walk_rule(rule):
+            if isinstance(expr, RuleRef):
+                yield expr.name
+
+    def check_reachable(self) -> None:
+        if "root" not in self.definitions:
+            return
+        reached = {"root"}
+        queue = deque(["root"])
+        while queue:
+            for name in self.references(self.definitions[queue.popleft()]):
+                if name in self.definitions and name not in reached:
+                    reached.add(name)
+                    queue.append(name)
+        for name, rule in self.definitions.items():
+            if name not in reached:
+                self.report(
+                    "warning",
+                    f"rule `{name}` is never used: it cannot be reached from `root`",
+                    rule.start,
+                    rule.name_end,
+                    hint="reference it from another rule, or delete it",
+                )
+
+    # -- left recursion ----------------------------------------------------------------------
+
+    def left_graph(
+        self, skippable_nullable: bool
+    ) -> dict[str, list[tuple[RuleRef, tuple[Expr, ...]]]]:
+        """Edges rule -> references that can be its first item."""
+        if skippable_nullable:
+            lengths = min_lengths(self.definitions)
+            nullable = {name for name, length in lengths.items() if length == 0}
+
+            def skippable(expr: Expr) -> bool:
+                return expr_nullable(expr, nullable)
+        else:
+            empty = literally_empty_rules(self.definitions)
+
+            def skippable(expr: Expr) -> bool:
+                return llama_skippable(expr, empty)
+
+        graph: dict[str, list[tuple[RuleRef, tuple[Expr, ...]]]] = {}
+        for name, rule in self.definitions.items():
+            edges = []
+            for alt in rule.alternatives:
+                for ref, prefix in left_references(alt.items, skippable):
+                    if ref.name in self.definitions:
+                        edges.append((ref, prefix))
+            graph[name] = edges
+        return graph
+
+    def check_left_recursion(self) -> None:
+        full = self.left_graph(skippable_nullable=True)
+        if not any(edges for edges in full.values()):
+            return
+        llama = self.left_graph(skippable_nullable=False)
+        order = {name: position for position, name in enumerate(self.definitions)}
+        for component in _cyclic_components(full):
+            start = min(component, key=order.__getitem__)
+            llama_cycle = None
+            for sub in _cyclic_components(llama, within=component):
+                llama_cycle = _find_cycle(llama, min(sub, key=order.__getitem__), sub)
+                break
+            if llama_cycle is not None:
+                self.report_left_recursion(llama_cycle, "error")
+            else:
+                cycle = _find_cycle(full, start, component)
+                if cycle is not None:
+                    self.report_left_recursion(cycle, "warning")
+
+    def report_left_recursion(
+        self, cycle: list[tuple[str, RuleRef, tuple[Expr, ...]]], level: Level
+    ) -> None:
+        path = " -> ".join([cycle[0][0], *(ref.name for _, ref, _ in cycle)])
+        _, first_ref, _ = cycle[0]
+        prefixes = [item for _, _, prefix in cycle for item in prefix]
+        hint = self.left_recursion_hint(cycle)
+        if level == "error":
+            message = f"left recursion: `{path}`; llama.cpp rejects left-recursive rules"
+            if prefixes:
+                message += f" (`{print_expr(prefixes[0])}` before it can match nothing)"
+        else:
+            empty = literally_empty_rules(self.definitions)
+            unnoticed = [p for p in prefixes if not llama_skippable(p, empty)] or prefixes
+            message = (
+                f"left recursion `{path}` through `{print_expr(unnoticed[0])}`, which can match "
+                "nothing; llama.cpp does not notice it, and generation may never end"
+            )
+        self.report(level, message, first_ref.start, first_ref.end, hint=hint)
+
+    def left_recursion_hint(self, cycle: list[tuple[str, RuleRef, tuple[Expr, ...]]]) -> str:
+        generic = (
+            "rewrite the recursion as a repetition: "
+            '`expr ::= term ("+" term)*` instead of `expr ::= expr "+" term | term`'
+        )
+        if len(cycle) != 1 or cycle[0][2]:
+            return generic
+        name = cycle[0][0]
+        rule = self.definitions[name]
+        recursive: list[Sequence] = []
+        base: list[Sequence] = []
+        for alt in rule.alternatives:
+            first = alt.items[0] if alt.items else None
+            if isinstance(first, RuleRef) and first.name == name:
+                recursive.append(Sequence(alt.items[1:]))
+            else:
+                base.append(alt)
+        if not base or not recursive or any(not alt.items for alt in recursive):
+            return generic
+        head = _grouped(tuple(base))
+        tail = _grouped(tuple(recursive), always=True)
+        return f"rewrite it as a repetition: `{name} ::= {head} {tail}*`"
+
+    # -- other checks ------------------------------------------------------------------------
+
+    def check_rules_finish(self) -> None:
+        if self.diagnostics and any(d.level == "error" for d in self.diagnostics):
+            return  # undefined rules and left recursion already explain unfinishable rules
+        lengths = min_lengths(self.definitions)
+        for name, rule in self.definitions.items():
+            if lengths[name] == INFINITY:
+                self.report(
+                    "warning",
+                    f"rule `{name}` can never finish: every alternative needs more of itself "
+                    "or something that matches nothing",
+                    rule.start,
+                    rule.name_end,
+                    hint="give it an alternative that ends, for example an empty one",
+                )
+
+    def check_repetition_nesting(self, rule: Rule) -> None:
+        for alt in rule.alternatives:
+            for item in alt.items:
+                self._nesting(item, 1, 0)
+
+    def _nesting(self, expr: Expr, product: int, depth: int) -> None:
+        if isinstance(expr, Repeat):
+            maximum = expr.effective_maximum
+            count = maximum if maximum is not None else max(expr.minimum, 1)
+            if count > 1:
+                product *= count
+                depth += 1
+                if depth >= 2 and product >= MAX_REPETITION:
+                    self.report(
+                        "error",
+                        f"nested repetitions multiply to {product} copies, which reaches "
+                        f"llama.cpp's limit of {MAX_REPETITION}",
+                        expr.start,
+                        expr.end,
+                        hint="use `*`/`+` for one of the levels, or smaller counts",
+                    )
+                    return
+            self._nesting(expr.item, product, depth)
+        elif isinstance(expr, Group):
+            for alt in expr.alternatives:
+                for item in alt.items:
+                    self._nesting(item, product, depth)
+
+    def check_optional_chains(self, rule: Rule) -> None:
+        for expr in [*self._sequences(rule)]:
+            run: list[Repeat] = []
+            for item in [*expr.items, None]:
+                same = (
+                    isinstance(item, Repeat)
+                    and (item.minimum, item.effective_maximum) == (0, 1)
+                    and (not run or item.item == run[0].item)
+                )
+                if same and isinstance(item, Repeat):
+                    run.append(item)
+                    continue
+                if len(run) >= OPTIONAL_CHAIN_LENGTH:
+                    body = print_expr(run[0].item)
+                    self.report(
+                        "warning",
+                        f"{len(run)} optional `{body}?` in a row are very slow to sample",
+                        run[0].start,
+                        run[-1].end,
+                        hint=f"write `{body}{{0,{len(run)}}}`",
+                    )
+                run = (
+                    [item]
+                    if isinstance(item, Repeat)
+                    and (
+                        item.minimum,
+                        item.effective_maximum,
+                    )
+                    == (0, 1)
+                    else []
+                )
+
+    def _sequences(self, rule: Rule) -> Iterator[Sequence]:
+        yield from rule.alternatives
+        for expr in walk_rule(rule):
+            if isinstance(expr, Group):
+                yield from expr.alternatives
+
+
+def _grouped(alternatives: tuple[Sequence, ...], always: bool = False) -> str:
+    text = print_alternatives(alternatives)
+    if len(alternatives) == 1 and (len(alternatives[0].items) == 1 or not always):
+        return text
+    return f"({text})"
+
+
+def _cyclic_components(
+    graph: Mapping[str, list[tuple[RuleRef, tuple[Expr, ...]]]],
+    within: set[str] | None = None,
+) -> list[set[str]]:
+    """Strongly connected components that contain a cycle (Tarjan, iterative)."""
+    nodes = [n for n in graph if within is None or n in within]
+    allowed = set(nodes)
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: list[set[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index_of:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, edge_position = work.pop()
+            if edge_position == 0:
+                index_of[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            edges = [ref.name for ref, _ in graph[node] if ref.name in allowed]
+            advanced = False
+            while edge_position < len(edges):
+                target = edges[edge_position]
+                edge_position += 1
+                if target not in index_of:
+                    work.append((node, edge_position))
+                    work.append((target, 0))
+                    advanced = True
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index_of[target])
+            if advanced:
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index_of[node]:
+                component: set[str] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                self_loop = any(ref.name == node for ref, _ in graph[node])
+                if len(component) > 1 or self_loop:
+                    result.append(component)
+    return result
+
+
+def _find_cycle(
+    graph: Mapping[str, list[tuple[RuleRef, tuple[Expr, ...]]]], start: str, within: set[str]
+) -> list[tuple[str, RuleRef, tuple[Expr, ...]]] | None:
+    """The shortest cycle from `start` back to itself, as (from-rule, reference, prefix) edges."""
+    previous: dict[str, tuple[str, RuleRef, tuple[Expr, ...]]] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for ref, prefix in graph[node]:
+            target = ref.name
+            if target not in within:
+                continue
+            if target == start:
+                path = [(node, ref, prefix)]
+                while node != start:
+                    edge = previous[node]
+                    path.append(edge)
+                    node = edge[0]
+                return list(reversed(path))
+            if target not in previous:
+                previous[target] = (node, ref, prefix)
+                queue.append(target)
+    return None

@@ -1,0 +1,421 @@
+"""Does a string belong to a grammar's language? An Earley recogniser over characters.
+
+The grammar is flattened into numbered productions; repetitions become left-recursive helper
+rules (`H ::= ε | H x`), which Earley handles in linear time. Empty rules use Aycock and
+Horspool's fix (a nullable symbol is skipped at prediction time). Rules that can never finish
+are dropped first, so every prefix the recogniser keeps alive really extends to a match and
+the failure offset is exactly the end of the longest viable prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from inferd_tui.grammar.analysis import class_is_empty
+from inferd_tui.grammar.compile import usable_grammar
+from inferd_tui.grammar.diagnostics import LineIndex
+from inferd_tui.grammar.nodes import (
+    AnyChar,
+    CharClass,
+    Expr,
+    Grammar,
+    Group,
+    Literal,
+    Repeat,
+    RuleRef,
+    Sequence,
+    Token,
+)
+from inferd_tui.grammar.printer import print_class, print_literal
+
+END_OF_INPUT = "end of input"
+# Classes with at most this many characters are matched with a set lookup.
+_SET_CLASS_LIMIT = 1024
+
+_COMPLETE, _NONTERMINAL, _TERMINAL = 0, 1, 2
+
+CharTest = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """`ok`, or where the text stops being a prefix of any string in the language.
+
+    `offset` is 0-based (`len(text)` when the text is a viable prefix that ends too early);
+    `expected` lists what could come there, e.g. `"yes"`, `[0-9]` or `end of input`.
+    """
+
+    ok: bool
+    offset: int | None = None
+    expected: tuple[str, ...] = ()
+    line: int | None = None
+    column: int | None = None
+
+    def describe(self) -> str:
+        """A one-line explanation: `match`, or where it failed and what was expected."""
+        if self.ok:
+            return "match"
+        return f"no match at {self.line}:{self.column}: expected {_join_or(self.expected)}"
+
+    def render(self, text: str) -> str:
+        """The explanation plus the failing line of `text` and a caret under the offset."""
+        if self.ok or self.offset is None or self.line is None or self.column is None:
+            return self.describe()
+        line_text = LineIndex(text).line_text(self.line)
+        shown = _visible(line_text[: self.column - 1])
+        rest = _visible(line_text[self.column - 1 :])
+        return f"{self.describe()}\n  {shown}{rest}\n  {' ' * len(shown)}^"
+
+
+def _visible(text: str) -> str:
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _join_or(items: tuple[str, ...]) -> str:
+    if not items:
+        return "nothing (no string can continue here)"
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+class Matcher:
+    """Compiles a grammar once; `match()` then checks any number of strings."""
+
+    def __init__(self, grammar_or_source: Grammar | str) -> None:
+        self.grammar = usable_grammar(grammar_or_source, "match")
+        builder = _Builder(self.grammar)
+        builder.build()
+        self._tables = builder.tables()
+
+    def match(self, text: str) -> MatchResult:
+        (
+            kinds,
+            symbols,
+            next_state,
+            lhs,
+            tests,
+            descriptions,
+            starts,
+            nullable,
+            start_state,
+            accept_state,
+        ) = self._tables
+        length = len(text)
+        waiting_at: list[dict[int, list[tuple[int, int]]]] = []
+        items: list[tuple[int, int]] = [(start_state, 0)]
+        seen: set[tuple[int, int]] = {(start_state, 0)}
+        for position in range(length + 1):
+            waiting: dict[int, list[tuple[int, int]]] = {}
+            predicted: set[int] = set()
+            scans: list[tuple[int, int]] = []
+            accepted = False
+            k = 0
+            while k < len(items):
+                state, origin = items[k]
+                k += 1
+                kind = kinds[state]
+                if kind == _NONTERMINAL:
+                    symbol = symbols[state]
+                    waiting.setdefault(symbol, []).append((state, origin))
+                    if symbol not in predicted:
+                        predicted.add(symbol)
+                        for first in starts[symbol]:
+                            item = (first, position)
+                            if item not in seen:
+                                seen.add(item)
+                                items.append(item)
+                    if symbol in nullable:
+                        item = (next_state[state], origin)
+                        if item not in seen:
+                            seen.add(item)
+                            items.append(item)
+                elif kind == _TERMINAL:
+                    scans.append((state, origin))
+                else:
+                    if state == accept_state:
+                        accepted = True
+                        continue
+                    parents = (waiting if origin == position else waiting_at[origin]).get(
+                        lhs[state], ()
+                    )
+                    for parent_state, parent_origin in parents:
+                        item = (next_state[parent_state], parent_origin)
+                        if item not in seen:
+                            seen.add(item)
+                            items.append(item)
+            waiting_at.append(waiting)
+            if position == length:
+                if accepted:
+                    return MatchResult(True)
+                return self._failure(text, position, scans, descriptions, accepted)
+            char = text[position]
+            items = []
+            seen = set()
+            for state, origin in scans:
+                if tests[state](char):
+                    item = (next_state[state], origin)
+                    if item not in seen:
+                        seen.add(item)
+                        items.append(item)
+            if not items:
+                return self._failure(text, position, scans, descriptions, accepted)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _failure(
+        text: str,
+        position: int,
+        scans: list[tuple[int, int]],
+        descriptions: list[str],
+        accepted: bool,
+    ) -> MatchResult:
+        expected = list(dict.fromkeys(descriptions[state] for state, _ in scans))
+        if accepted:
+            expected.append(END_OF_INPUT)
+        line, column = LineIndex(text).line_col(position)
+        return MatchResult(False, position, tuple(expected), line, column)
+
+
+def match(grammar_or_source: Grammar | str, text: str) -> MatchResult:
+    """Whether `text` is in the grammar's language; if not, where and what was expected.
+
+    Raises InvalidGrammarError for a grammar with errors and TokenGrammarError for one that
+    uses model tokens.
+    """
+    return Matcher(grammar_or_source).match(text)
+
+
+# Symbols in productions: a nonterminal id (>= 0) or a terminal `~index` (< 0).
+_Production = tuple[int, tuple[int, ...]]
+
+
+class _Builder:
+    def __init__(self, grammar: Grammar) -> None:
+        self.definitions = grammar.definitions()
+        self.rule_ids = {name: index for index, name in enumerate(self.definitions)}
+        self.symbol_count = len(self.rule_ids)
+        self.productions: list[_Production] = []
+        self.terminals: list[tuple[CharTest, str]] = []
+        self.class_tests: dict[CharClass, CharTest] = {}
+
+    def new_symbol(self) -> int:
+        self.symbol_count += 1
+        return self.symbol_count - 1
+
+    def terminal(self, test: CharTest, description: str) -> int:
+        self.terminals.append((test, description))
+        return ~(len(self.terminals) - 1)
+
+    def build(self) -> None:
+        for name, rule in self.definitions.items():
+            for alt in rule.alternatives:
+                self.productions.append((self.rule_ids[name], self.sequence(alt)))
+        self.start_symbol = self.new_symbol()
+        self.productions.append((self.start_symbol, (self.rule_ids["root"],)))
+
+    def sequence(self, sequence: Sequence) -> tuple[int, ...]:
+        symbols: list[int] = []
+        for item in sequence.items:
+            symbols.extend(self.expr(item))
+        return tuple(symbols)
+
+    def expr(self, expr: Expr) -> list[int]:
+        if isinstance(expr, Literal):
+            text = expr.text
+            return [
+                self.terminal(char.__eq__, print_literal(text[index:]))
+                for index, char in enumerate(text)
+            ]
+        if isinstance(expr, CharClass):
+            return [self.terminal(self.class_test(expr), print_class(expr))]
+        if isinstance(expr, AnyChar):
+            return [self.terminal(_any_char, "any character")]
+        if isinstance(expr, RuleRef):
+            return [self.rule_ids[expr.name]]
+        if isinstance(expr, Group):
+            if len(expr.alternatives) == 1:
+                return list(self.sequence(expr.alternatives[0]))
+            symbol = self.new_symbol()
+            for alt in expr.alternatives:
+                self.productions.append((symbol, self.sequence(alt)))
+            return [symbol]
+        if isinstance(expr, Token):  # pragma: no cover - usable_grammar refuses tokens
+            raise AssertionError("tokens cannot be matched")
+        return self.repeat(expr)
+
+    def single(self, expr: Expr) -> int:
+        """`expr` as one symbol, wrapping it in a helper rule when it is longer."""
+        symbols = self.expr(expr)
+        if len(symbols) == 1:
+            return symbols[0]
+        symbol = self.new_symbol()
+        self.productions.append((symbol, tuple(symbols)))
+        return symbol
+
+    def repeat(self, expr: Repeat) -> list[int]:
+        maximum = expr.effective_maximum
+        if maximum == 0:
+            return []
+        item = self.single(expr.item)
+        symbols = [item] * expr.minimum
+        if maximum is None:
+            star = self.new_symbol()
+            self.productions.append((star, ()))
+            self.productions.append((star, (star, item)))
+            symbols.append(star)
+        elif maximum > expr.minimum:
+            # up_to[j] matches 0..j copies: up_to[j] ::= ε | up_to[j-1] item.
+            previous = None
+            for _ in range(maximum - expr.minimum):
+                current = self.new_symbol()
+                self.productions.append((current, ()))
+                body = (item,) if previous is None else (previous, item)
+                self.productions.append((current, body))
+                previous = current
+            assert previous is not None
+            symbols.append(previous)
+        return symbols
+
+    def class_test(self, char_class: CharClass) -> CharTest:
+        cached = self.class_tests.get(char_class)
+        if cached is not None:
+            return cached
+        if class_is_empty(char_class):
+            return _never
+        ranges = [(low, high) for low, high in char_class.ranges if low <= high]
+        size = sum(ord(high) - ord(low) + 1 for low, high in ranges)
+        test: CharTest
+        if size <= _SET_CLASS_LIMIT:
+            chars = frozenset(
+                chr(code) for low, high in ranges for code in range(ord(low), ord(high) + 1)
+            )
+            if char_class.negated:
+
+                def test(char: str) -> bool:
+                    return char not in chars
+            else:
+                test = chars.__contains__
+        else:
+            test = char_class.contains
+        self.class_tests[char_class] = test
+        return test
+
+    def tables(
+        self,
+    ) -> tuple[
+        list[int],
+        list[int],
+        list[int],
+        list[int],
+        list[CharTest],
+        list[str],
+        list[list[int]],
+        frozenset[int],
+        int,
+        int,
+    ]:
+        productions = self._productive_productions()
+        nullable = self._nullable(productions)
+        kinds: list[int] = []
+        symbols: list[int] = []
+        next_state: list[int] = []
+        lhs: list[int] = []
+        tests: list[CharTest] = []
+        descriptions: list[str] = []
+        starts: list[list[int]] = [[] for _ in range(self.symbol_count)]
+        accept_state = -1
+        start_state = -1
+        for head, body in productions:
+            first = len(kinds)
+            starts[head].append(first)
+            if head == self.start_symbol:
+                start_state = first
+                accept_state = first + len(body)
+            for dot in range(len(body) + 1):
+                state = first + dot
+                lhs.append(head)
+                next_state.append(state + 1)
+                if dot == len(body):
+                    kinds.append(_COMPLETE)
+                    symbols.append(-1)
+                    tests.append(_never)
+                    descriptions.append("")
+                elif body[dot] >= 0:
+                    kinds.append(_NONTERMINAL)
+                    symbols.append(body[dot])
+                    tests.append(_never)
+                    descriptions.append("")
+                else:
+                    test, description = self.terminals[~body[dot]]
+                    kinds.append(_TERMINAL)
+                    symbols.append(-1)
+                    tests.append(test)
+                    descriptions.append(description)
+        if start_state < 0:
+            # `root` cannot finish: a start state with nothing to do fails at offset 0.
+            start_state = accept_state = len(kinds)
+            kinds.append(_TERMINAL)
+            symbols.append(-1)
+            next_state.append(start_state)
+            lhs.append(self.start_symbol)
+            tests.append(_never)
+            descriptions.append("nothing (`root` can never finish)")
+        return (
+            kinds,
+            symbols,
+            next_state,
+            lhs,
+            tests,
+            descriptions,
+            starts,
+            frozenset(nullable),
+            start_state,
+            -2 if accept_state == start_state else accept_state,
+        )
+
+    def _productive_productions(self) -> list[_Production]:
+        """Drop productions that use a symbol which can never finish or a class matching nothing."""
+        dead_terminals = {
+            ~index for index, (test, _) in enumerate(self.terminals) if test is _never
+        }
+        productive: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for head, body in self.productions:
+                if head in productive:
+                    continue
+                if all(
+                    (symbol < 0 and symbol not in dead_terminals) or symbol in productive
+                    for symbol in body
+                ):
+                    productive.add(head)
+                    changed = True
+        return [
+            (head, body)
+            for head, body in self.productions
+            if head in productive
+            and all((s < 0 and s not in dead_terminals) or s in productive for s in body)
+        ]
+
+    @staticmethod
+    def _nullable(productions: list[_Production]) -> set[int]:
+        nullable: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for head, body in productions:
+                if head not in nullable and all(s in nullable for s in body):
+                    nullable.add(head)
+                    changed = True
+        return nullable
+
+
+def _any_char(char: str) -> bool:
+    return True
+
+
+def _never(char: str) -> bool:
+    return False

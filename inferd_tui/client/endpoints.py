@@ -136,7 +136,9 @@ def _env_value(env: Mapping[str, str], name: str) -> str | None:
     return value if value else None
 
 
-def _run_dirs(env: Mapping[str, str], platform: str, euid: int) -> tuple[list[_Place], int]:
+def _run_dirs(
+    env: Mapping[str, str], platform: str, euid: int, tmp_dir: Path
+) -> tuple[list[_Place], int]:
     """Every ``<run>`` directory §1 knows, and how many leading ones the rule considers.
 
     The rule considers one directory (XDG or HOME) or, at the last resort, two (probed).
@@ -153,8 +155,8 @@ def _run_dirs(env: Mapping[str, str], platform: str, euid: int) -> tuple[list[_P
     if home:
         places.append(_Place(Path(home) / ".inferd" / "run", "$HOME/.inferd/run"))
     considered = 1 if places else 2
-    places.append(_Place(Path(f"/tmp/inferd-{euid}"), f"/tmp/inferd-{euid} (daemon's last resort)"))
-    places.append(_Place(Path("/tmp/inferd"), "/tmp/inferd (reference clients' last resort)"))
+    places.append(_Place(tmp_dir / f"inferd-{euid}", "/tmp/inferd-<euid> (daemon's last resort)"))
+    places.append(_Place(tmp_dir / "inferd", "/tmp/inferd (reference clients' last resort)"))
     return places, considered
 
 
@@ -201,11 +203,13 @@ def resolve_endpoints(
     env: Mapping[str, str] | None = None,
     platform: str | None = None,
     euid: int | None = None,
+    tmp_dir: str | Path = "/tmp",
 ) -> EndpointResolution:
     """Resolve the inference endpoint and the admin socket (protocol-v1.md §1).
 
     ``socket``/``tcp``/``admin`` are the caller's flags and win over the environment.
-    ``env``, ``platform`` (``sys.platform`` values) and ``euid`` default to this process's.
+    ``env``, ``platform`` (``sys.platform`` values) and ``euid`` default to this process's;
+    ``tmp_dir`` replaces ``/tmp`` in the last-resort locations (tests).
     Raises ``ValueError`` for a malformed TCP address or ``socket`` together with ``tcp``.
     """
     env = os.environ if env is None else env
@@ -215,7 +219,7 @@ def resolve_endpoints(
     if socket is not None and tcp is not None:
         raise ValueError("give either a socket path or a TCP address, not both")
 
-    places, considered = _run_dirs(env, platform, euid)
+    places, considered = _run_dirs(env, platform, euid, Path(tmp_dir))
 
     # --- inference ---------------------------------------------------------------------
     overrides: list[tuple[str, str | Path, Literal["unix", "tcp"]]] = []

@@ -147,7 +147,7 @@ class _Checker:
                 )
 
     def check_references(self) -> None:
-        names = list(self.definitions)
+        names = list(dict.fromkeys([*self.definitions, *sorted(self.attempted)]))
         for rule in self.grammar.rules:
             for expr in walk_rule(rule):
                 if not isinstance(expr, RuleRef) or expr.name in self.definitions:
@@ -297,30 +297,31 @@ class _Checker:
     def check_repetition_nesting(self, rule: Rule) -> None:
         for alt in rule.alternatives:
             for item in alt.items:
-                self._nesting(item, 1, 0)
+                self._nesting(item, 1, None)
 
-    def _nesting(self, expr: Expr, product: int, depth: int) -> None:
+    def _nesting(self, expr: Expr, product: int, outermost: Repeat | None) -> None:
+        """Multiply counts down nested repetitions; report at the outermost one."""
         if isinstance(expr, Repeat):
             maximum = expr.effective_maximum
             count = maximum if maximum is not None else max(expr.minimum, 1)
             if count > 1:
-                product *= count
-                depth += 1
-                if depth >= 2 and product >= MAX_REPETITION:
+                if outermost is not None and product * count >= MAX_REPETITION:
                     self.report(
                         "error",
-                        f"nested repetitions multiply to {product} copies, which reaches "
-                        f"llama.cpp's limit of {MAX_REPETITION}",
-                        expr.start,
-                        expr.end,
+                        f"nested repetitions multiply to {product * count} copies, which "
+                        f"reaches llama.cpp's limit of {MAX_REPETITION}",
+                        outermost.start,
+                        outermost.end,
                         hint="use `*`/`+` for one of the levels, or smaller counts",
                     )
                     return
-            self._nesting(expr.item, product, depth)
+                product *= count
+                outermost = outermost or expr
+            self._nesting(expr.item, product, outermost)
         elif isinstance(expr, Group):
             for alt in expr.alternatives:
                 for item in alt.items:
-                    self._nesting(item, product, depth)
+                    self._nesting(item, product, outermost)
 
     def check_optional_chains(self, rule: Rule) -> None:
         for expr in [*self._sequences(rule)]:

@@ -88,8 +88,18 @@ class _Abort(Exception):
 
 
 def parse(source: str, index: LineIndex | None = None) -> ParseResult:
-    """Parse GBNF source into rules plus diagnostics for every syntax problem found."""
-    return _Parser(source, index or LineIndex(source)).run()
+    """Parse GBNF source into rules plus diagnostics for every syntax problem found.
+
+    llama.cpp lets a string or class run over line breaks, so one missing `"` can swallow
+    the rest of the file. When a grammar with such a string has errors, it is parsed again
+    with line breaks ending strings, which points at the real mistake.
+    """
+    index = index or LineIndex(source)
+    lenient = _Parser(source, index, strict_lines=False)
+    result = lenient.run()
+    if lenient.spanned_lines and not result.syntax_ok:
+        return _Parser(source, index, strict_lines=True).run()
+    return result
 
 
 def describe_char(char: str) -> str:
@@ -101,7 +111,9 @@ def describe_char(char: str) -> str:
 
 
 class _Parser:
-    def __init__(self, source: str, index: LineIndex) -> None:
+    def __init__(self, source: str, index: LineIndex, strict_lines: bool) -> None:
+        self.strict_lines = strict_lines
+        self.spanned_lines = False
         self.src = source
         self.length = len(source)
         self.pos = 0
@@ -328,7 +340,9 @@ class _Parser:
                 parts.append(self.parse_escape(in_class=False))
                 continue
             if char in "\r\n":
-                spans_lines = True
+                if self.strict_lines:
+                    raise self.unterminated_on_line("string", '"', start)
+                spans_lines = self.spanned_lines = True
                 parts.append(char)
                 self.pos += 1
                 continue
@@ -344,6 +358,13 @@ class _Parser:
                 hint='if the closing `"` is missing, add it; to match a line break write `\\n`',
             )
         return Literal("".join(parts), start, self.pos)
+
+    def unterminated_on_line(self, what: str, closer: str, start: int) -> _Abort:
+        return self.fail(
+            f"unterminated {what}: no closing `{closer}` on this line",
+            start,
+            hint=f"add the closing `{closer}`; to match a line break write `\\n`",
+        )
 
     def parse_escape(self, in_class: bool) -> str:
         """Decode the escape at the backslash; report and recover from bad ones."""
@@ -417,6 +438,10 @@ class _Parser:
             if char == "]":
                 self.pos += 1
                 break
+            if char in "\r\n":
+                if self.strict_lines:
+                    raise self.unterminated_on_line("character class", "]", start)
+                self.spanned_lines = True
             range_start = self.pos
             low = self.parse_class_char()
             if self.peek() == "-" and self.peek(1) not in ("]", ""):

@@ -1,0 +1,196 @@
+"""Each diagnostic class at its exact line and column, and recovery from several errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from inferd_tui.grammar import Diagnostic, check
+
+
+def only(source: str, level: str = "error") -> Diagnostic:
+    found = [d for d in check(source).diagnostics if d.level == level]
+    assert len(found) == 1, [d.format() for d in check(source).diagnostics]
+    return found[0]
+
+
+def position(diagnostic: Diagnostic) -> tuple[int, int]:
+    return diagnostic.line, diagnostic.column
+
+
+def test_valid_grammar_has_no_diagnostics() -> None:
+    result = check('root ::= "yes" | "no"\n')
+    assert result.ok
+    assert result.diagnostics == []
+    assert result.grammar is not None
+
+
+def test_empty_grammar_is_an_error_at_1_1() -> None:
+    for source in ("", "   \n# just a comment\n"):
+        diagnostic = only(source)
+        assert position(diagnostic) == (1, 1)
+        assert "empty" in diagnostic.message
+        assert not check(source).ok
+
+
+def test_missing_root_is_an_error_at_1_1() -> None:
+    diagnostic = only('\n\nanswer ::= "yes"\n')
+    assert position(diagnostic) == (1, 1)
+    assert "no `root` rule" in diagnostic.message
+
+
+def test_undefined_rule_at_the_reference_with_a_suggestion() -> None:
+    diagnostic = only('root ::= "a" numbr\nnumber ::= [0-9]\n')
+    assert position(diagnostic) == (1, 14)
+    assert diagnostic.message == "undefined rule `numbr`"
+    assert diagnostic.hint == "did you mean `number`?"
+
+
+def test_direct_left_recursion_names_the_cycle_and_the_rewrite() -> None:
+    diagnostic = only('root ::= expr\nexpr ::= expr "+" term | term\nterm ::= [0-9]\n')
+    assert position(diagnostic) == (2, 10)
+    assert "`expr -> expr`" in diagnostic.message
+    assert diagnostic.hint is not None
+    assert '`expr ::= term ("+" term)*`' in diagnostic.hint
+
+
+def test_indirect_left_recursion_names_the_whole_cycle() -> None:
+    diagnostic = only('root ::= a\na ::= b "x" | "y"\nb ::= a "z"\n')
+    assert position(diagnostic) == (2, 7)
+    assert "`a -> b -> a`" in diagnostic.message
+
+
+def test_left_recursion_behind_literally_empty_prefix_is_an_error() -> None:
+    diagnostic = only('root ::= expr\nexpr ::= ws expr "+" | "x"\nws ::= | " "\n')
+    assert position(diagnostic) == (2, 13)
+    assert "`expr -> expr`" in diagnostic.message
+
+
+@pytest.mark.parametrize("prefix", ['" "*', '" "?', '" "{0,3}', '("" | " ")'])
+def test_left_recursion_behind_expanded_empty_helper_is_an_error(prefix: str) -> None:
+    diagnostic = only(f'root ::= expr\nexpr ::= {prefix} expr "+" | "x"\n')
+    assert diagnostic.line == 2
+    assert "left recursion" in diagnostic.message
+
+
+def test_left_recursion_llama_cpp_misses_is_a_warning() -> None:
+    result = check('root ::= expr\nexpr ::= ws expr "+" | "x"\nws ::= [ ]*\n')
+    assert result.ok
+    diagnostic = only('root ::= expr\nexpr ::= ws expr "+" | "x"\nws ::= [ ]*\n', "warning")
+    assert position(diagnostic) == (2, 13)
+    assert "through `ws`, which can match nothing" in diagnostic.message
+
+
+def test_underscore_in_a_name_is_an_error_at_the_underscore() -> None:
+    result = check('root ::= my_rule\nmy_rule ::= "a"\n')
+    assert [position(d) for d in result.errors] == [(1, 12), (2, 3)]
+    assert all(d.hint == "use `-` instead: `my-rule`" for d in result.errors)
+
+
+def test_unknown_escape_is_an_error_at_the_backslash() -> None:
+    diagnostic = only('root ::= "ab\\qc"\n')
+    assert position(diagnostic) == (1, 13)
+    assert diagnostic.message == "unknown escape `\\q`"
+
+
+def test_unterminated_string_class_and_group_point_at_the_opening_character() -> None:
+    assert position(only('root ::= "abc\n')) == (1, 10)
+    assert position(only("root ::= x\nx ::= [a-z\n")) == (2, 7)
+    group = only('root ::= ("a" | "b"\nother ::= "x"\n')
+    assert position(group) == (1, 10)
+    assert "unterminated group" in group.message
+    assert position(only('root ::= ("a" | "b"')) == (1, 10)
+
+
+def test_repetition_over_2000_is_an_error() -> None:
+    diagnostic = only('root ::= "a"{2001}\n')
+    assert position(diagnostic) == (1, 13)
+    assert "2000" in diagnostic.message
+
+
+def test_repetition_maximum_over_2000_warns_it_becomes_unbounded() -> None:
+    diagnostic = only('root ::= "a"{1,2001}\n', "warning")
+    assert position(diagnostic) == (1, 13)
+    assert "unbounded" in diagnostic.message
+    assert check('root ::= "a"{1,2001}\n').ok
+
+
+def test_repetition_minimum_above_maximum_is_an_error() -> None:
+    diagnostic = only('root ::= "a"{5,3}\n')
+    assert position(diagnostic) == (1, 13)
+    assert "minimum above its maximum" in diagnostic.message
+
+
+def test_nested_repetition_product_reaching_2000_is_an_error() -> None:
+    diagnostic = only('root ::= ("a"{50}){40}\n')
+    assert position(diagnostic) == (1, 10)
+    assert "2000" in diagnostic.message
+    assert check('root ::= ("a"{50}){39}\n').ok
+
+
+def test_duplicate_rule_warns_at_the_second_definition() -> None:
+    diagnostic = only('root ::= x\nx ::= "a"\nx ::= "b"\n', "warning")
+    assert position(diagnostic) == (3, 1)
+    assert "line 2" in diagnostic.message
+
+
+def test_unreachable_rule_warns_at_its_name() -> None:
+    diagnostic = only('root ::= "a"\n\nunused ::= "b"\n', "warning")
+    assert position(diagnostic) == (3, 1)
+    assert "never used" in diagnostic.message
+
+
+def test_optional_chain_warns_and_suggests_a_bounded_repeat() -> None:
+    diagnostic = only('root ::= "x" d? d? d? d?\nd ::= [0-9]\n', "warning")
+    assert position(diagnostic) == (1, 14)
+    assert diagnostic.hint == "write `d{0,4}`"
+    assert check("root ::= d? d?\nd ::= [0-9]\n").diagnostics == []
+
+
+def test_model_tokens_get_a_note() -> None:
+    result = check('root ::= <think> "a" !<[42]>\n')
+    assert result.ok
+    assert [position(d) for d in result.notes] == [(1, 10), (1, 22)]
+    assert all(d.level == "note" for d in result.diagnostics)
+
+
+def test_continuation_line_starting_with_a_bar_explains_line_endings() -> None:
+    diagnostic = only('root ::= "a"\n  | "b"\n')
+    assert position(diagnostic) == (2, 3)
+    assert diagnostic.hint is not None
+    assert "end the previous line with `|`" in diagnostic.hint
+
+
+def test_expected_definition_after_rule_name() -> None:
+    diagnostic = only('root ::= foo\nfoo "bar"\n')
+    assert position(diagnostic) == (2, 5)
+    assert diagnostic.message == 'expected `::=` after rule name `foo`, found `"`'
+
+
+def test_trailing_empty_alternative_swallowing_the_next_rule() -> None:
+    diagnostic = only('root ::= ws "a"\nws ::= " " |\nnext ::= "b"\n')
+    assert position(diagnostic) == (3, 6)
+    assert "read as part of this one" in diagnostic.message
+
+
+def test_recovery_reports_every_broken_rule() -> None:
+    source = 'root ::= a b c d\na ::= "x\nb = "y"\nc ::= [0-9\nd ::= "ok" )\ne_x ::= "z"\n'
+    result = check(source)
+    assert [position(d) for d in result.errors] == [(2, 7), (3, 3), (4, 7), (5, 12), (6, 2)]
+    assert result.grammar is None
+
+
+def test_render_shows_source_line_and_caret() -> None:
+    source = 'root ::= x\n\tx ::= "b\\q"\n'
+    diagnostic = only(source)
+    assert diagnostic.render(source, "g.gbnf").splitlines() == [
+        "g.gbnf:2:10: error: unknown escape `\\q`",
+        ' 2 | \tx ::= "b\\q"',
+        "   | \t        ^~",
+        '  hint: valid escapes are \\t \\r \\n \\\\ \\" \\[ \\] \\xHH \\uHHHH \\UHHHHHHHH;'
+        " write `q` without the backslash",
+    ]
+
+
+def test_crlf_line_endings_count_lines_correctly() -> None:
+    diagnostic = only("root ::= x\r\nx ::= y\r\n")
+    assert position(diagnostic) == (2, 7)

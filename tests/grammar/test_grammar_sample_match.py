@@ -1,0 +1,132 @@
+"""Sampler and matcher on hand-made cases."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from inferd_tui.grammar import (
+    END_OF_INPUT,
+    EmptyLanguageError,
+    InvalidGrammarError,
+    Matcher,
+    Sampler,
+    TokenGrammarError,
+    get_example,
+    match,
+    sample,
+)
+
+YES_NO = 'root ::= "yes" | "no"\n'
+
+
+def test_sample_is_seeded_and_bounded() -> None:
+    json = get_example("json-value").source
+    assert sample(json, 20, seed=3) == sample(json, 20, seed=3)
+    assert sample(json, 20, seed=3) != sample(json, 20, seed=4)
+    assert all(len(s) <= 40 for s in sample(json, 200, seed=1, max_length=40))
+
+
+def test_sample_with_a_caller_random_generator() -> None:
+    sampler = Sampler(YES_NO)
+    rng = random.Random(5)
+    assert {sampler.sample_one(rng) for _ in range(50)} == {"yes", "no"}
+    assert sample(YES_NO, 3, rng=random.Random(1)) == sample(YES_NO, 3, seed=1)
+
+
+def test_sample_terminates_on_deep_recursion_with_tiny_budget() -> None:
+    source = 'root ::= "(" root ")" | "(" root root ")" | "x"\n'
+    strings = sample(source, 50, seed=0, max_length=9)
+    assert all(len(s) <= 9 and match(source, s).ok for s in strings)
+
+
+def test_any_char_and_negated_class_sample_printable_characters() -> None:
+    for string in sample("root ::= . [^a-z]\n", 100, seed=2):
+        assert string.isprintable()
+        assert not ("a" <= string[1] <= "z")
+
+
+def test_sample_refuses_invalid_token_and_too_long_grammars() -> None:
+    with pytest.raises(InvalidGrammarError) as invalid:
+        sample("root ::= missing\n")
+    assert invalid.value.diagnostics[0].message == "undefined rule `missing`"
+    with pytest.raises(TokenGrammarError, match="<think>"):
+        sample('root ::= <think> "a"\n')
+    with pytest.raises(EmptyLanguageError, match="shortest string is 10"):
+        sample('root ::= "0123456789"\n', max_length=5)
+    with pytest.raises(EmptyLanguageError):
+        sample('root ::= "a" root\n')
+
+
+def test_match_reports_offset_and_expected_literal_remainder() -> None:
+    result = match(YES_NO, "yep")
+    assert not result.ok
+    assert (result.offset, result.line, result.column) == (2, 1, 3)
+    assert result.expected == ('"s"',)
+    assert match(YES_NO, "").expected == ('"yes"', '"no"')
+
+
+def test_match_reports_end_of_input_when_text_continues() -> None:
+    result = match(YES_NO, "yes!")
+    assert result.offset == 3
+    assert result.expected == (END_OF_INPUT,)
+
+
+def test_match_failure_inside_json_lists_what_could_follow() -> None:
+    json = get_example("json-value").source
+    result = match(json, '{"a": [1, tru]}')
+    assert result.offset == 13
+    assert result.expected == ('"e"',)
+    truncated = match(json, '{"a": 1')
+    assert truncated.offset == 7
+    assert '","' in truncated.expected
+    assert '"}"' in truncated.expected
+    assert "[0-9]" in truncated.expected
+
+
+def test_match_line_and_column_on_later_lines() -> None:
+    items = get_example("item-list").source
+    result = match(items, "- Apple\n- banana\n")
+    assert (result.offset, result.line, result.column) == (10, 2, 3)
+    assert result.expected == ("[A-Z]",)
+    assert "2:3" in result.render("- Apple\n- banana\n")
+
+
+def test_match_handles_nullable_and_left_recursive_rules() -> None:
+    # llama.cpp misses this left recursion (a warning), but the language is well defined.
+    source = 'root ::= expr\nexpr ::= ws expr "+" | "x"\nws ::= [ ]*\n'
+    assert match(source, "  x++").ok
+    assert match(source, " x+ +").offset == 3
+    assert match(source, "x").ok
+    assert not match(source, "x++x").ok
+    empty = 'root ::= a b a\na ::= | "a"\nb ::= "b"?\n'
+    for text in ["", "a", "ab", "aba", "b", "ba"]:
+        assert match(empty, text).ok, text
+    assert match(empty, "aa").ok
+    assert not match(empty, "abab").ok
+
+
+def test_match_bounded_and_unbounded_repeats() -> None:
+    source = 'root ::= "a"{2,4} "b"* [0-9]{3}\n'
+    matcher = Matcher(source)
+    assert matcher.match("aa123").ok
+    assert matcher.match("aaaabbbb123").ok
+    assert matcher.match("a123").offset == 1
+    assert matcher.match("aaaaa123").offset == 4
+    assert matcher.match("aa12").expected == ("[0-9]",)
+    # {1,2001} becomes unbounded in llama.cpp.
+    assert match('root ::= "a"{1,2001}\n', "a" * 2500).ok
+
+
+def test_match_rule_that_cannot_finish_fails_at_once() -> None:
+    result = match('root ::= "a" | x\nx ::= "b" x\n', "b")
+    assert result.offset == 0
+    assert result.expected == ('"a"',)
+
+
+def test_match_a_few_kilobytes_quickly() -> None:
+    json = get_example("json-value").source
+    text = "[" + ", ".join(f'{{"key{i}": [{i}, "value {i}", true, null]}}' for i in range(60)) + "]"
+    assert len(text) > 2000
+    assert Matcher(json).match(text).ok

@@ -1,0 +1,104 @@
+"""The prompt box: multi-line, Enter sends, Ctrl+J / Alt+Enter insert a newline.
+
+Terminals send the same byte for Enter and Shift+Enter, so the newline keys are ones
+that reach the app in common terminals (Ctrl+J is a plain line feed; Alt+Enter is ESC CR).
+Up on the first line and Down on the last line walk through earlier prompts; the draft
+being typed is kept and comes back when you walk past the newest prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    DEFAULT_CSS = """
+    PromptInput {
+        height: auto;
+        min-height: 3;
+        max-height: 12;
+        border: round $primary 60%;
+        padding: 0 1;
+    }
+    PromptInput:focus { border: round $primary; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Send", id="send", priority=True),
+        Binding("ctrl+j,alt+enter", "newline", "Newline", id="newline", priority=True),
+        Binding("up", "history_previous", "Earlier prompt", id="history-previous", show=False),
+        Binding("down", "history_next", "Later prompt", id="history-next", show=False),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        prompt: PromptInput
+        text: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=True,
+            placeholder="Ask something…  (Enter sends · Ctrl+J newline · ↑ earlier prompts)",
+        )
+        self.history: list[str] = []
+        self._history_index: int | None = None  # None: editing the draft
+        self._draft = ""
+
+    def action_submit(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        self.post_message(self.Submitted(self, text))
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    def remember(self, text: str) -> None:
+        """Add a sent prompt to the history (consecutive duplicates collapse)."""
+        if text.strip() and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+        self._history_index = None
+
+    def set_prompt(self, text: str) -> None:
+        self.text = text
+        self.move_cursor(self.document.end)
+        self._history_index = None
+
+    def action_history_previous(self) -> None:
+        if self.cursor_location[0] > 0 or not self.history:
+            self.action_cursor_up()
+            return
+        if self._history_index is None:
+            self._draft = self.text
+            self._history_index = len(self.history) - 1
+        elif self._history_index > 0:
+            self._history_index -= 1
+        else:
+            return
+        self._show(self.history[self._history_index])
+
+    def action_history_next(self) -> None:
+        last_row = self.document.line_count - 1
+        if self.cursor_location[0] < last_row or self._history_index is None:
+            self.action_cursor_down()
+            return
+        if self._history_index < len(self.history) - 1:
+            self._history_index += 1
+            self._show(self.history[self._history_index])
+        else:
+            self._history_index = None
+            self._show(self._draft)
+
+    def _show(self, text: str) -> None:
+        self.text = text
+        self.move_cursor(self.document.end)

@@ -1,0 +1,561 @@
+"""The conversation transcript: one virtualised Line-API view for every turn.
+
+Finished turns are not widgets: each turn is cut into stable Markdown blocks
+(:mod:`inferd_tui.ui.markdown_blocks`), each rendered once per width with Rich and cached
+as strips; ``render_line`` only touches the lines on screen. The streaming answer is the
+same kind of entry whose open tail block is re-rendered when the screen flushes it (about
+10 times a second), so streaming costs O(new text) and a finished answer looks exactly as
+it did while it streamed. Turns that were never on screen get an estimated height until
+they are first drawn, so a conversation of thousands of turns opens at once.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from markdown_it import MarkdownIt
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.markdown import Markdown
+from rich.segment import Segment
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from inferd_tui.conversation import Turn, TurnState
+from inferd_tui.text_safety import clip, sanitize
+from inferd_tui.ui.markdown_blocks import Block, BlockSplitter, CodeChunk, MarkdownBlock
+
+GUTTER = 2
+#: Characters of one block shown on screen; the whole text is kept (and copied).
+BLOCK_DISPLAY_LIMIT = 100_000
+
+
+class SafeMarkdown(Markdown):
+    """Rich Markdown for untrusted text: raw HTML is shown as text, never dropped, and
+    links are not turned into terminal hyperlinks (OSC 8) pointing who knows where."""
+
+    def __init__(self, markup: str, *, code_theme: str) -> None:
+        super().__init__(markup, code_theme=code_theme, hyperlinks=False)
+        parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+        self.parsed = parser.parse(markup)
+
+
+@dataclass
+class _Entry:
+    turn: Turn
+    splitter: BlockSplitter = field(default_factory=BlockSplitter)
+    # Rendered committed blocks for one width (width, strips per block).
+    block_width: int = -1
+    block_strips: list[list[Strip]] = field(default_factory=list)
+    # The whole entry's lines for one key (width, revision, selected, note).
+    lines_key: tuple[object, ...] | None = None
+    lines: list[Strip] = field(default_factory=list)
+    finished_split: bool = False
+
+    def blocks_for(self, text: str, final: bool) -> tuple[list[Block], list[Block]]:
+        """(committed, open tail) blocks of the turn's current text."""
+        if final:
+            if not self.finished_split:
+                self.splitter.finish(text)
+                self.finished_split = True
+            return self.splitter.committed, []
+        self.splitter.feed(text)
+        return self.splitter.committed, self.splitter.tail(text)
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    """All turns of a conversation, virtualised, with keyboard selection."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transcript--user",
+        "transcript--assistant",
+        "transcript--meta",
+        "transcript--error",
+        "transcript--warning",
+        "transcript--marker",
+        "transcript--selected",
+        "transcript--code-header",
+        "transcript--success",
+    }
+
+    DEFAULT_CSS = """
+    TranscriptView {
+        background: $surface;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+    }
+    TranscriptView:focus { background-tint: $foreground 3%; }
+    TranscriptView > .transcript--user { color: $primary; text-style: bold; }
+    TranscriptView > .transcript--assistant { color: $secondary; text-style: bold; }
+    TranscriptView > .transcript--meta { color: $text-muted; }
+    TranscriptView > .transcript--error { color: $error; }
+    TranscriptView > .transcript--warning { color: $warning; }
+    TranscriptView > .transcript--success { color: $success; }
+    TranscriptView > .transcript--marker { color: $text-muted; text-style: italic; }
+    TranscriptView > .transcript--selected { color: $accent; background: $accent 15%; }
+    TranscriptView > .transcript--code-header { color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "select_previous", "Previous turn", id="turn-previous", show=False),
+        Binding("down,j", "select_next", "Next turn", id="turn-next", show=False),
+        Binding("y", "copy_turn", "Copy turn", id="turn-copy"),
+        Binding("c", "copy_code", "Copy code", id="turn-copy-code"),
+        Binding("e", "edit_turn", "Edit & resend", id="turn-edit"),
+        Binding("end,G", "follow", "Follow", id="transcript-follow", show=False),
+        Binding("home,g", "scroll_top", "Top", id="transcript-top", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
+
+    following: reactive[bool] = reactive(True)
+    selected: reactive[int | None] = reactive(None)
+
+    class FollowChanged(Message):
+        def __init__(self, following: bool, new_text_below: bool) -> None:
+            super().__init__()
+            self.following = following
+            self.new_text_below = new_text_below
+
+    @dataclass
+    class CopyRequested(Message):
+        turn: Turn
+        code_block: int | None  # 1-based code block number, or None for the whole turn
+
+    @dataclass
+    class EditRequested(Message):
+        turn: Turn
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._entries: list[_Entry] = []
+        self._by_key: dict[int, _Entry] = {}
+        self._offsets: list[int] = [0]  # first line of each entry, plus the total
+        self._layout_width = -1
+        self._relayout_pending = False
+        self._new_text_below = False
+        self._notes: dict[int, str] = {}
+        self.code_theme = "ansi_dark"
+
+    # --- attributes down --------------------------------------------------------------
+
+    @property
+    def turns(self) -> list[Turn]:
+        return [entry.turn for entry in self._entries]
+
+    def sync(self, turns: list[Turn]) -> None:
+        """Show exactly ``turns`` (in order), keeping caches for turns already shown."""
+        entries = []
+        for turn in turns:
+            entry = self._by_key.get(turn.key)
+            if entry is None or entry.turn is not turn:
+                entry = _Entry(turn)
+            entries.append(entry)
+        self._entries = entries
+        self._by_key = {entry.turn.key: entry for entry in entries}
+        if self.selected is not None and self.selected >= len(entries):
+            self.selected = None
+        self._notes = {k: v for k, v in self._notes.items() if k in self._by_key}
+        self._relayout()
+
+    def turn_changed(self, turn: Turn) -> None:
+        """``turn``'s text or state changed: re-render it (cheaply) and keep following."""
+        entry = self._by_key.get(turn.key)
+        if entry is None:
+            return
+        entry.lines_key = None
+        self._relayout()
+
+    def set_note(self, turn: Turn, note: str | None) -> None:
+        """A transient line under a turn (e.g. "queue full — retrying in 3 s")."""
+        if note:
+            self._notes[turn.key] = note
+        else:
+            self._notes.pop(turn.key, None)
+        self.turn_changed(turn)
+
+    def set_code_theme(self, dark: bool) -> None:
+        theme = "ansi_dark" if dark else "ansi_light"
+        if theme != self.code_theme:
+            self.code_theme = theme
+            for entry in self._entries:
+                entry.block_width = -1
+                entry.lines_key = None
+            self._relayout()
+
+    def selected_turn(self) -> Turn | None:
+        if self.selected is None or not 0 <= self.selected < len(self._entries):
+            return None
+        return self._entries[self.selected].turn
+
+    def select_turn(self, turn: Turn) -> None:
+        for index, entry in enumerate(self._entries):
+            if entry.turn is turn:
+                self.selected = index
+                return
+
+    # --- layout -----------------------------------------------------------------------
+
+    @property
+    def _content_width(self) -> int:
+        return max(self.scrollable_content_region.width, GUTTER + 10)
+
+    def _relayout(self) -> None:
+        width = self._content_width
+        if width != self._layout_width:
+            self._layout_width = width
+        offsets = [0]
+        total = 0
+        for index, entry in enumerate(self._entries):
+            total += self._entry_height(entry, index, width)
+            offsets.append(total)
+        self._offsets = offsets
+        self.virtual_size = Size(width, total)
+        if self.following:
+            self._pin_to_end()
+        else:
+            if not self._new_text_below:
+                self._new_text_below = True
+                self.post_message(self.FollowChanged(False, True))
+        self.refresh()
+
+    def _pin_to_end(self) -> None:
+        # Set directly: scroll_end() is a no-op until the scrollbars have been laid out.
+        self.scroll_target_y = self.scroll_y = self.max_scroll_y
+
+    def _entry_height(self, entry: _Entry, index: int, width: int) -> int:
+        if entry.lines_key is not None and entry.lines_key[0] == width:
+            return len(entry.lines)
+        on_screen_soon = entry.turn.state is TurnState.STREAMING or index >= len(self._entries) - 3
+        if on_screen_soon:
+            return len(self._entry_lines(entry, index, width))
+        return _estimate_height(entry.turn, width)
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def _schedule_relayout(self) -> None:
+        if not self._relayout_pending:
+            self._relayout_pending = True
+
+            def run() -> None:
+                self._relayout_pending = False
+                self._relayout()
+
+            self.call_later(run)
+
+    # --- rendering --------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        line_number = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        index = bisect_right(self._offsets, line_number) - 1
+        if not 0 <= index < len(self._entries):
+            return Strip.blank(width, base)
+        entry = self._entries[index]
+        content_width = self._content_width
+        estimated = entry.lines_key is None or entry.lines_key[0] != content_width
+        lines = self._entry_lines(entry, index, content_width)
+        if estimated and len(lines) != self._offsets[index + 1] - self._offsets[index]:
+            self._schedule_relayout()
+        offset = line_number - self._offsets[index]
+        if offset >= len(lines):
+            return Strip.blank(width, base)
+        return lines[offset].crop_extend(scroll_x, scroll_x + width, base)
+
+    def _entry_lines(self, entry: _Entry, index: int, width: int) -> list[Strip]:
+        turn = entry.turn
+        key = (
+            width,
+            turn.revision,
+            len(turn.content),
+            turn.state,
+            index == self.selected,
+            self._notes.get(turn.key),
+            self.code_theme,
+        )
+        if entry.lines_key == key:
+            return entry.lines
+        entry.lines = self._render_entry(entry, index, width)
+        entry.lines_key = key
+        return entry.lines
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def _render_entry(self, entry: _Entry, index: int, width: int) -> list[Strip]:
+        turn = entry.turn
+        selected = index == self.selected
+        body_width = max(width - GUTTER, 10)
+        console = self.app.console
+        options = console.options.update(width=body_width, height=None, highlight=False)
+        if turn.role == "marker":
+            label = Text(f"── {sanitize(turn.content, keep_newlines=False)} ──")
+            label.stylize(self._style("transcript--marker"))
+            strips = self._plain_lines(label, console, options)
+            return [*self._with_gutter(strips, selected, "transcript--marker"), Strip.blank(width)]
+
+        role_class = "transcript--user" if turn.role == "user" else "transcript--assistant"
+        lines: list[Strip] = []
+        lines += self._plain_lines(self._header(turn, index), console, options)
+        if turn.role == "user":
+            body = Text(sanitize(clip(turn.content, BLOCK_DISPLAY_LIMIT)[0]))
+            lines += self._plain_lines(body, console, options)
+        else:
+            final = turn.state is not TurnState.STREAMING
+            committed, tail = entry.blocks_for(turn.content, final)
+            if entry.block_width != body_width:
+                entry.block_width = body_width
+                entry.block_strips = []
+            while len(entry.block_strips) < len(committed):
+                block = committed[len(entry.block_strips)]
+                entry.block_strips.append(self._render_block(block, console, options))
+            for strips in entry.block_strips:
+                lines += strips
+            for block in tail:
+                lines += self._render_block(block, console, options)
+        footer = self._footer(turn)
+        if footer is not None:
+            lines += self._plain_lines(footer, console, options)
+        note = self._notes.get(turn.key)
+        if note:
+            text = Text(
+                sanitize(note, keep_newlines=False), style=self._style("transcript--warning")
+            )
+            lines += self._plain_lines(text, console, options)
+        return [*self._with_gutter(lines, selected, role_class), Strip.blank(width)]
+
+    def _with_gutter(self, lines: list[Strip], selected: bool, role_class: str) -> list[Strip]:
+        if selected:
+            gutter = Segment("┃ ", self._style("transcript--selected"))
+        else:
+            gutter = Segment("▍ ", self._style(role_class))
+        return [Strip([gutter, *line], line.cell_length + GUTTER) for line in lines]
+
+    @staticmethod
+    def _plain_lines(
+        renderable: RenderableType, console: Console, options: ConsoleOptions
+    ) -> list[Strip]:
+        return [Strip(line) for line in console.render_lines(renderable, options, pad=False)]
+
+    def _render_block(self, block: Block, console: Console, options: ConsoleOptions) -> list[Strip]:
+        shown, hidden = clip(block.text, BLOCK_DISPLAY_LIMIT)
+        shown = sanitize(shown)
+        strips: list[Strip] = []
+        if isinstance(block, MarkdownBlock):
+            strips = self._plain_lines(
+                SafeMarkdown(shown, code_theme=self.code_theme), console, options
+            )
+            strips.append(Strip.blank(0))
+        elif isinstance(block, CodeChunk):
+            if block.first:
+                header = Text(
+                    f"╭─ {block.language or 'code'} · block {block.block_number} (c copies) ",
+                    style=self._style("transcript--code-header"),
+                )
+                strips += self._plain_lines(header, console, options)
+            syntax = Syntax(
+                shown,
+                block.language or "text",
+                theme=self.code_theme,
+                word_wrap=True,
+                padding=(0, 1),
+                background_color="default",
+            )
+            strips += self._plain_lines(syntax, console, options)
+            if block.last:
+                strips.append(Strip.blank(0))
+        if hidden:
+            notice = Text(
+                f"… {hidden:,} more characters not shown (y copies the whole turn)",
+                style=self._style("transcript--warning"),
+            )
+            strips += self._plain_lines(notice, console, options)
+        return strips
+
+    def _header(self, turn: Turn, index: int) -> Text:
+        if turn.role == "user":
+            header = Text("You", style=self._style("transcript--user"))
+        else:
+            header = Text("Assistant", style=self._style("transcript--assistant"))
+            if turn.state is TurnState.STREAMING:
+                header.append("  streaming…", style=self._style("transcript--meta"))
+        header.append(f"  #{index + 1}", style=self._style("transcript--meta"))
+        return header
+
+    def _footer(self, turn: Turn) -> Text | None:
+        meta = self._style("transcript--meta")
+        if turn.role == "user":
+            if turn.state is TurnState.QUEUED:
+                return Text(
+                    "⏳ queued — sent when the daemon is ready · Esc withdraws it",
+                    style=self._style("transcript--warning"),
+                )
+            return None
+        if turn.state is TurnState.STREAMING:
+            return None
+        if turn.state is TurnState.COMPLETE:
+            parts = [turn.stop_reason or "end"]
+            if turn.prompt_tokens is not None:
+                parts.append(
+                    f"{turn.prompt_tokens} prompt + {turn.completion_tokens} completion tokens"
+                )
+            if turn.backend:
+                parts.append(sanitize(turn.backend, keep_newlines=False))
+            if turn.time_to_first_token is not None:
+                parts.append(f"first token {turn.time_to_first_token:.2f} s")
+            if turn.tokens_per_second is not None:
+                parts.append(f"{turn.tokens_per_second:.1f} tok/s")
+            text = Text(" · ".join(parts), style=meta)
+        elif turn.state is TurnState.CANCELLED:
+            text = Text(
+                "⏹ cancelled — the partial answer is kept", style=self._style("transcript--warning")
+            )
+        elif turn.state is TurnState.INTERRUPTED:
+            reason = (
+                turn.error_message or "the daemon closed the connection before the answer finished"
+            )
+            text = Text(
+                f"⚠ interrupted — {sanitize(reason, keep_newlines=False)}",
+                style=self._style("transcript--warning"),
+            )
+        else:
+            code = sanitize(turn.error_code or "error", keep_newlines=False)
+            message = sanitize(turn.error_message or "", keep_newlines=False)
+            text = Text(f"✖ {code}: {message}", style=self._style("transcript--error"))
+        if turn.grammar and turn.state is TurnState.COMPLETE:
+            if turn.grammar_match is True:
+                text.append("  ✓ matches the grammar", style=self._style("transcript--success"))
+            elif turn.grammar_match is False:
+                where = turn.grammar_match_offset
+                text.append(
+                    f"  ✗ leaves the grammar at offset {where}",
+                    style=self._style("transcript--error"),
+                )
+        return text
+
+    # --- follow mode ------------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        at_bottom = new_value >= self.max_scroll_y - 1
+        if at_bottom and not self.following:
+            self.following = True
+        elif not at_bottom and new_value < old_value and self.following:
+            self.following = False
+
+    def watch_following(self, following: bool) -> None:
+        if following:
+            self._new_text_below = False
+        self.post_message(self.FollowChanged(following, self._new_text_below))
+
+    def watch_selected(self, old: int | None, new: int | None) -> None:
+        self.refresh()
+        if new is None or not 0 <= new < len(self._entries):
+            return
+        top, bottom = self._offsets[new], self._offsets[new + 1]
+        height = self.scrollable_content_region.height
+        if top < self.scroll_y or bottom > self.scroll_y + height:
+            self.following = False
+            self.scroll_to(y=top if bottom - top > height else bottom - height, animate=False)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_follow(self) -> None:
+        self.following = True
+        self.selected = None
+        self._pin_to_end()
+
+    def action_scroll_top(self) -> None:
+        self.following = False
+        self.scroll_home(animate=False)
+
+    def _selectable(self) -> list[int]:
+        return [i for i, e in enumerate(self._entries) if e.turn.role != "marker"]
+
+    def action_select_previous(self) -> None:
+        choices = self._selectable()
+        if not choices:
+            return
+        if self.selected is None:
+            self.selected = choices[-1]
+        else:
+            earlier = [i for i in choices if i < self.selected]
+            self.selected = earlier[-1] if earlier else choices[0]
+
+    def action_select_next(self) -> None:
+        choices = self._selectable()
+        if not choices:
+            return
+        if self.selected is None:
+            self.selected = choices[-1]
+            return
+        later = [i for i in choices if i > self.selected]
+        if later:
+            self.selected = later[0]
+        else:
+            self.action_follow()
+
+    def _target(self) -> Turn | None:
+        """The selected turn, or else the last answer."""
+        selected = self.selected_turn()
+        if selected is not None:
+            return selected
+        for entry in reversed(self._entries):
+            if entry.turn.role == "assistant":
+                return entry.turn
+        return None
+
+    def action_copy_turn(self) -> None:
+        turn = self._target()
+        if turn is not None:
+            self.post_message(self.CopyRequested(turn, None))
+
+    def action_copy_code(self) -> None:
+        turn = self._target()
+        if turn is not None:
+            self.post_message(self.CopyRequested(turn, 1))
+
+    def on_key(self, event: events.Key) -> None:
+        # 1–9 copy that code block of the selected turn (or of the last answer).
+        key = event.character
+        if key and key in "123456789":
+            turn = self._target()
+            if turn is not None:
+                event.stop()
+                self.post_message(self.CopyRequested(turn, int(key)))
+
+    def action_edit_turn(self) -> None:
+        turn = self.selected_turn()
+        if turn is not None and turn.role == "user":
+            self.post_message(self.EditRequested(turn))
+        else:
+            self.app.bell()
+            self.notify("Select one of your turns (↑/↓) to edit and resend it.", timeout=3)
+
+
+def _estimate_height(turn: Turn, width: int) -> int:
+    """A cheap guess of a turn's height until it is rendered (header, body, footer, gap)."""
+    if turn.role == "marker":
+        return 2
+    body_width = max(width - GUTTER, 10)
+    body = 0
+    fences = 0
+    for line in turn.content[:BLOCK_DISPLAY_LIMIT].split("\n"):
+        body += max(1, math.ceil(len(line) / body_width))
+        if line.lstrip().startswith(("```", "~~~")):
+            fences += 1
+    footer = 0 if turn.role == "user" and turn.state is not TurnState.QUEUED else 1
+    return 1 + body + fences + footer + 1

@@ -16,6 +16,7 @@ from inferd_tui.grammar.nodes import (
     RuleRef,
     Sequence,
     Token,
+    walk_rule,
 )
 
 INFINITY = math.inf
@@ -29,30 +30,49 @@ def class_is_empty(char_class: CharClass) -> bool:
 
 
 def _fixpoint(
-    definitions: Mapping[str, Rule], evaluate: Callable[[Rule, dict[str, float]], float]
+    definitions: Mapping[str, Rule],
+    evaluate: Callable[[Rule, dict[str, float]], float],
+    expressions: Mapping[int, list[Expr]] | None = None,
 ) -> dict[str, float]:
-    """Iterate `evaluate` over all rules until no value changes (values only decrease)."""
+    """Evaluate rules until no value changes; values only decrease, so this terminates.
+
+    A worklist re-evaluates only the rules that use a rule whose value just changed.
+    Grammars are mostly written top-down, so starting from the last rule usually needs one
+    evaluation per rule.
+    """
     values: dict[str, float] = dict.fromkeys(definitions, INFINITY)
-    # Grammars are mostly written top-down, so visiting the last rule first converges fast.
-    order = list(definitions.values())[::-1]
-    changed = True
-    while changed:
-        changed = False
-        for rule in order:
-            value = evaluate(rule, values)
-            if value < values[rule.name]:
-                values[rule.name] = value
-                changed = True
+    users: dict[str, set[str]] = {name: set() for name in definitions}
+    for name, rule in definitions.items():
+        for expr in expressions[id(rule)] if expressions is not None else walk_rule(rule):
+            if isinstance(expr, RuleRef) and expr.name in users:
+                users[expr.name].add(name)
+    pending = list(definitions)  # popped from the end: the last rule first
+    queued = set(pending)
+    while pending:
+        name = pending.pop()
+        queued.discard(name)
+        value = evaluate(definitions[name], values)
+        if value < values[name]:
+            values[name] = value
+            for user in users[name]:
+                if user not in queued:
+                    queued.add(user)
+                    pending.append(user)
     return values
 
 
-def min_lengths(definitions: Mapping[str, Rule]) -> dict[str, float]:
-    """The length of each rule's shortest string (infinity if it can never finish)."""
+def min_lengths(
+    definitions: Mapping[str, Rule], expressions: Mapping[int, list[Expr]] | None = None
+) -> dict[str, float]:
+    """The length of each rule's shortest string (infinity if it can never finish).
+
+    `expressions` maps id(rule) to walk_rule(rule), when the caller already has it.
+    """
 
     def rule_length(rule: Rule, values: dict[str, float]) -> float:
         return alternatives_min_length(rule.alternatives, values)
 
-    return _fixpoint(definitions, rule_length)
+    return _fixpoint(definitions, rule_length, expressions)
 
 
 def alternatives_min_length(

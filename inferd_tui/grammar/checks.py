@@ -90,6 +90,14 @@ class _Checker:
         self.syntax_ok = syntax_ok
         self.definitions = grammar.definitions()
         self.diagnostics: list[Diagnostic] = []
+        self.expressions = {id(rule): walk_rule(rule) for rule in grammar.rules}
+        self._min_lengths: dict[str, float] | None = None
+
+    @property
+    def min_lengths(self) -> dict[str, float]:
+        if self._min_lengths is None:
+            self._min_lengths = min_lengths(self.definitions, self.expressions)
+        return self._min_lengths
 
     def report(
         self,
@@ -149,7 +157,7 @@ class _Checker:
     def check_references(self) -> None:
         names = list(dict.fromkeys([*self.definitions, *sorted(self.attempted)]))
         for rule in self.grammar.rules:
-            for expr in walk_rule(rule):
+            for expr in self.expressions[id(rule)]:
                 if not isinstance(expr, RuleRef) or expr.name in self.definitions:
                     continue
                 if expr.name in self.attempted:
@@ -163,7 +171,7 @@ class _Checker:
                 )
 
     def references(self, rule: Rule) -> Iterator[str]:
-        for expr in walk_rule(rule):
+        for expr in self.expressions[id(rule)]:
             if isinstance(expr, RuleRef):
                 yield expr.name
 
@@ -194,8 +202,7 @@ class _Checker:
     ) -> dict[str, list[tuple[RuleRef, tuple[Expr, ...]]]]:
         """Edges rule -> references that can be its first item."""
         if skippable_nullable:
-            lengths = min_lengths(self.definitions)
-            nullable = {name for name, length in lengths.items() if length == 0}
+            nullable = {name for name, length in self.min_lengths.items() if length == 0}
 
             def skippable(expr: Expr) -> bool:
                 return expr_nullable(expr, nullable)
@@ -217,11 +224,12 @@ class _Checker:
 
     def check_left_recursion(self) -> None:
         full = self.left_graph(skippable_nullable=True)
-        if not any(edges for edges in full.values()):
+        components = _cyclic_components(full)
+        if not components:
             return
         llama = self.left_graph(skippable_nullable=False)
         order = {name: position for position, name in enumerate(self.definitions)}
-        for component in _cyclic_components(full):
+        for component in components:
             start = min(component, key=order.__getitem__)
             llama_cycle = None
             for sub in _cyclic_components(llama, within=component):
@@ -282,9 +290,8 @@ class _Checker:
     def check_rules_finish(self) -> None:
         if self.diagnostics and any(d.level == "error" for d in self.diagnostics):
             return  # undefined rules and left recursion already explain unfinishable rules
-        lengths = min_lengths(self.definitions)
         for name, rule in self.definitions.items():
-            if lengths[name] == INFINITY:
+            if self.min_lengths[name] == INFINITY:
                 self.report(
                     "warning",
                     f"rule `{name}` can never finish: every alternative needs more of itself "
@@ -324,16 +331,14 @@ class _Checker:
                     self._nesting(item, product, outermost)
 
     def check_optional_chains(self, rule: Rule) -> None:
-        for expr in [*self._sequences(rule)]:
+        for sequence in self._sequences(rule):
+            if len(sequence.items) < OPTIONAL_CHAIN_LENGTH:
+                continue
             run: list[Repeat] = []
-            for item in [*expr.items, None]:
-                same = (
-                    isinstance(item, Repeat)
-                    and (item.minimum, item.effective_maximum) == (0, 1)
-                    and (not run or item.item == run[0].item)
-                )
-                if same and isinstance(item, Repeat):
-                    run.append(item)
+            for item in (*sequence.items, None):
+                optional = _optional(item)
+                if optional is not None and run and optional.item == run[0].item:
+                    run.append(optional)
                     continue
                 if len(run) >= OPTIONAL_CHAIN_LENGTH:
                     body = print_expr(run[0].item)
@@ -344,22 +349,20 @@ class _Checker:
                         run[-1].end,
                         hint=f"write `{body}{{0,{len(run)}}}`",
                     )
-                run = (
-                    [item]
-                    if isinstance(item, Repeat)
-                    and (
-                        item.minimum,
-                        item.effective_maximum,
-                    )
-                    == (0, 1)
-                    else []
-                )
+                run = [optional] if optional is not None else []
 
     def _sequences(self, rule: Rule) -> Iterator[Sequence]:
         yield from rule.alternatives
-        for expr in walk_rule(rule):
+        for expr in self.expressions[id(rule)]:
             if isinstance(expr, Group):
                 yield from expr.alternatives
+
+
+def _optional(item: Expr | None) -> Repeat | None:
+    """`item` if it is `x?` (or `x{0,1}`)."""
+    if isinstance(item, Repeat) and item.minimum == 0 and item.maximum == 1:
+        return item
+    return None
 
 
 def _grouped(alternatives: tuple[Sequence, ...], always: bool = False) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 Level = Literal["error", "warning", "note"]
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 class LineIndex:
@@ -15,19 +18,7 @@ class LineIndex:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        starts = [0]
-        index = 0
-        length = len(source)
-        while index < length:
-            char = source[index]
-            if char == "\n":
-                starts.append(index + 1)
-            elif char == "\r":
-                if index + 1 < length and source[index + 1] == "\n":
-                    index += 1
-                starts.append(index + 1)
-            index += 1
-        self.starts = starts
+        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(source))]
 
     def line_col(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.source)))

@@ -138,12 +138,19 @@ def children(expr: Expr) -> Iterator[Expr]:
         yield expr.item
 
 
-def walk_rule(rule: Rule) -> Iterator[Expr]:
-    """Every expression in a rule, outermost first."""
-    stack: list[Expr] = [
-        item for seq in reversed(rule.alternatives) for item in reversed(seq.items)
-    ]
-    while stack:
-        expr = stack.pop()
-        yield expr
-        stack.extend(reversed(list(children(expr))))
+def walk_rule(rule: Rule) -> list[Expr]:
+    """Every expression in a rule, outermost first, in source order."""
+    found: list[Expr] = []
+
+    def visit(items: tuple[Expr, ...]) -> None:
+        for expr in items:
+            found.append(expr)
+            if isinstance(expr, Group):
+                for sequence in expr.alternatives:
+                    visit(sequence.items)
+            elif isinstance(expr, Repeat):
+                visit((expr.item,))
+
+    for sequence in rule.alternatives:
+        visit(sequence.items)
+    return found

@@ -33,6 +33,8 @@ _WS_NL_RE = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
 # Where recovery resumes: `name ::=`, or any unindented name (continuation lines are indented).
 _RULE_START_RE = re.compile(r"[ \t]*[A-Za-z0-9_-]+[ \t]*::=|[A-Za-z0-9_-]")
 _LINE_BREAK_RE = re.compile(r"\r\n?|\n")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_SIMPLE_STRING_RE = re.compile(r'"[^"\\\r\n]*"')
 # Characters that need no special handling inside a string literal.
 _PLAIN_STRING_RE = re.compile(r'[^"\\\r\n]+')
 
@@ -283,40 +285,55 @@ class _Parser:
         start = self.pos
         end = start
         items: list[Expr] = []
-        while self.pos < self.length:
-            char = self.src[self.pos]
+        src = self.src
+        length = self.length
+        whitespace = _WS_NL_RE if nested else _WS_RE
+        while self.pos < length:
+            pos = self.pos
+            char = src[pos]
             if char == '"':
-                items.append(self.parse_string())
+                simple = _SIMPLE_STRING_RE.match(src, pos)
+                if simple:  # fast path: no escapes, no line breaks
+                    self.pos = simple.end()
+                    items.append(Literal(simple.group()[1:-1], pos, self.pos))
+                else:
+                    items.append(self.parse_string())
+            elif char in _NAME_CHARS:
+                name_match = _NAME_RE.match(src, pos)
+                assert name_match is not None
+                if "_" in name_match.group():
+                    name = self.parse_name()
+                else:
+                    name = name_match.group()
+                    self.pos = name_match.end()
+                items.append(RuleRef(name, pos, self.pos))
             elif char == "[":
                 items.append(self.parse_class())
             elif char == "(":
                 items.append(self.parse_group())
             elif char == ".":
-                items.append(AnyChar(self.pos, self.pos + 1))
+                items.append(AnyChar(pos, pos + 1))
                 self.pos += 1
             elif char == "<" or (char == "!" and self.peek(1) == "<"):
                 items.append(self.parse_token())
             elif char in "*+?{":
-                operator_start = self.pos
                 minimum, maximum = self.parse_repeat_operator(nested)
                 if not items:
                     self.report(
                         "error",
-                        f"`{self.src[operator_start : self.pos]}` has nothing before it to repeat",
-                        operator_start,
+                        f"`{src[pos : self.pos]}` has nothing before it to repeat",
+                        pos,
                         self.pos,
                     )
                 else:
                     item = items[-1]
                     items[-1] = Repeat(item, minimum, maximum, item.start, self.pos)
-            elif _NAME_RE.match(char):
-                name_start = self.pos
-                name = self.parse_name()
-                items.append(RuleRef(name, name_start, self.pos))
             else:
                 break
             end = self.pos
-            self.skip_ws(nested)
+            space = whitespace.match(src, end)
+            if space:
+                self.pos = space.end()
         return Sequence(tuple(items), start, end)
 
     def parse_string(self) -> Literal:

@@ -91,6 +91,8 @@ def _quoted(source: str, start: int, tokens: list[GrammarToken]) -> int:
     length = len(source)
     while pos < length:
         char = source[pos]
+        if char in "\r\n":
+            break  # llama.cpp allows this, but it is almost always a missing closer
         if char == closer:
             pos += 1
             if pos > piece_start:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 MAX_REPETITION = 2000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Literal:
     """A string literal `"..."`, with escapes decoded."""
 
@@ -29,7 +29,7 @@ class Literal:
     end: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CharClass:
     """`[...]` or `[^...]`: `ranges` holds inclusive (low, high) pairs; a single char is (c, c)."""
 
@@ -43,7 +43,7 @@ class CharClass:
         return inside != self.negated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnyChar:
     """`.`: any single character."""
 
@@ -51,7 +51,7 @@ class AnyChar:
     end: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleRef:
     """A reference to another rule by name."""
 
@@ -60,7 +60,7 @@ class RuleRef:
     end: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Group:
     """`( a | b )`."""
 
@@ -69,7 +69,7 @@ class Group:
     end: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Repeat:
     """`item*`, `item+`, `item?`, `item{m}`, `item{m,}` or `item{m,n}` (`maximum` None = unbounded).
 
@@ -89,7 +89,7 @@ class Repeat:
         return self.maximum
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A model token: `<name>`, `<[123]>`, or negated `!<...>`. Needs the model's vocabulary."""
 
@@ -102,14 +102,14 @@ class Token:
 Expr = Literal | CharClass | AnyChar | RuleRef | Group | Repeat | Token
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sequence:
     items: tuple[Expr, ...]
     start: int = field(default=0, compare=False)
     end: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     name: str
     alternatives: tuple[Sequence, ...]
@@ -118,7 +118,7 @@ class Rule:
     name_end: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grammar:
     """Rules in source order. A name defined twice keeps both; the later one is in effect."""
 

@@ -41,11 +41,12 @@ def _fixpoint(
     evaluation per rule.
     """
     values: dict[str, float] = dict.fromkeys(definitions, INFINITY)
-    users: dict[str, set[str]] = {name: set() for name in definitions}
+    # Ordered (dicts, not sets) so the amount of work never depends on hash seeds.
+    users: dict[str, dict[str, None]] = {name: {} for name in definitions}
     for name, rule in definitions.items():
         for expr in expressions[id(rule)] if expressions is not None else walk_rule(rule):
             if isinstance(expr, RuleRef) and expr.name in users:
-                users[expr.name].add(name)
+                users[expr.name][name] = None
     pending = list(definitions)  # popped from the end: the last rule first
     queued = set(pending)
     while pending:

@@ -1,0 +1,1 @@
+"""Screens of the app: the chat, and the modal screens it pushes."""

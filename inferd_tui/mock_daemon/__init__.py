@@ -1,0 +1,41 @@
+"""A protocol-faithful stand-in for the inferd v1 daemon (tests, ``--demo``, by hand).
+
+anyio only; never imports Textual or Rich. In-process::
+
+    async with MockDaemon.start(MockConfig(tokens=("alpha ", "beta "))) as daemon:
+        await daemon.wait_ready()
+        ...  # dial daemon.socket_path; watch daemon.admin_path
+
+As a process: ``inferd-tui mock-daemon --help``.
+
+What it does (protocol-v1.md §10): the admin socket is bound first with a ``starting``
+snapshot, then the boot script runs (``instant``: checking_local ``(mock)`` →
+capabilities → ready; ``first-boot``: checking_local → download with progress → verify →
+mmap → kv_cache → capabilities → ready). The inference socket (mode 0660; admin 0600) is
+bound only after ``ready`` (+ ``bind_delay_s``); stale socket files are replaced. Each
+connection is strictly sequential; decode errors get ``id:""`` and a close, validation
+errors keep the connection; lines over 64 MiB get ``frame_too_large`` and a close. One
+daemon-wide pool (``active_permits`` running + ``queue_depth`` waiting) answers
+``queue_full`` beyond it. Closing the connection cancels the generation (no terminal
+frame) and frees its permit. Optional loopback TCP with an API key (silent close on a
+wrong key). Admin clients more than ``lag_limit`` events behind are dropped. Shutdown
+publishes ``draining`` then EOF.
+
+Backends:
+
+- ``mock``: the real daemon's mock tape — each configured token as one ``token`` frame,
+  then ``done`` (``backend:"mock"``, ``prompt_tokens:0``); ``error_before_stream`` and
+  ``drop_after`` as in §10.
+- ``demo``: a Markdown answer derived from the last user message (heading, paragraph,
+  list, fenced code block, table), word-sized tokens at ~60 tokens/s, deterministic per
+  prompt; ``max_tokens`` gives ``stop_reason:"length"``. With a ``grammar`` the answer is
+  sampled from it (``inferd_tui.grammar``); a grammar that does not check gets
+  ``invalid_request`` "failed to parse grammar" (connection kept). Triggers in the prompt:
+  the word **crash** drops the stream halfway (``backend_unavailable`` "backend ended
+  stream without terminal frame"); the word **busy** answers ``queue_full`` at once.
+"""
+
+from inferd_tui.mock_daemon.config import MockConfig
+from inferd_tui.mock_daemon.daemon import MockDaemon
+
+__all__ = ["MockConfig", "MockDaemon"]

@@ -1,0 +1,186 @@
+"""``inferd-tui mock-daemon``: run the stand-in daemon as a process.
+
+Registration is argparse glue only; the daemon (and anyio) is imported when the
+command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from inferd_tui.mock_daemon.config import MockConfig
+    from inferd_tui.mock_daemon.daemon import MockDaemon
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "mock-daemon",
+        help="run a stand-in inferd daemon (mock or demo backend) for tests and demos",
+        description=(
+            "A protocol-faithful stand-in for the inferd v1 daemon. Without --socket or "
+            "--tcp it serves from a fresh temporary directory and prints the paths, so you "
+            "can run `inferd-tui --socket … --admin …` against it. SIGINT/SIGTERM: draining, "
+            "then EOF, exit 0."
+        ),
+    )
+    parser.add_argument("--socket", metavar="PATH", type=Path, help="inference socket path")
+    parser.add_argument("--admin", metavar="PATH", type=Path, help="admin socket path")
+    parser.add_argument(
+        "--tcp", metavar="HOST:PORT", type=_host_port, help="also serve on loopback TCP"
+    )
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable holding the API key required on TCP (never a flag value)",
+    )
+    parser.add_argument(
+        "--tokens", metavar="TOKEN", nargs="+", help="the mock backend's tape (one frame each)"
+    )
+    parser.add_argument("--token-delay-ms", metavar="N", type=_non_negative(float), default=0.0)
+    parser.add_argument("--active-permits", metavar="N", type=_positive_int, default=1)
+    parser.add_argument("--queue-depth", metavar="N", type=_non_negative(int), default=10)
+    parser.add_argument("--boot", choices=("instant", "first-boot"), default="instant")
+    parser.add_argument("--bind-delay-ms", metavar="N", type=_non_negative(float), default=0.0)
+    parser.add_argument("--backend", choices=("mock", "demo"), default="mock")
+    parser.add_argument("--era", choices=("0.1", "0.3", "0.4"), default="0.3")
+    parser.add_argument(
+        "--error-before-stream",
+        metavar="CODE:MESSAGE",
+        type=_code_message,
+        help="answer every request with this error frame instead of tokens",
+    )
+    parser.add_argument("--drop-after", metavar="N", type=_non_negative(int))
+    parser.set_defaults(func=run)
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host, int(port)
+
+
+def _code_message(value: str) -> tuple[str, str]:
+    code, sep, message = value.partition(":")
+    if not sep or not code:
+        raise argparse.ArgumentTypeError(f"expected CODE:MESSAGE, got {value!r}")
+    return code, message
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _non_negative(kind: type[int] | type[float]) -> Any:
+    def convert(value: str) -> int | float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+        if number < 0:
+            raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+        return number
+
+    return convert
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    """Build the config; raises ValueError with a one-line message on a bad combination."""
+    from inferd_tui.mock_daemon.config import MockConfig
+
+    api_key: str | None = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env) or None
+        if api_key is None:
+            raise ValueError(f"environment variable {args.api_key_env} is not set or empty")
+        if args.tcp is None:
+            raise ValueError("--api-key-env applies to TCP only; add --tcp HOST:PORT")
+    fields: dict[str, Any] = {
+        "socket_path": args.socket,
+        "admin_path": args.admin,
+        "tcp": args.tcp,
+        "api_key": api_key,
+        "token_delay_s": args.token_delay_ms / 1000,
+        "active_permits": args.active_permits,
+        "queue_depth": args.queue_depth,
+        "boot": args.boot,
+        "bind_delay_s": args.bind_delay_ms / 1000,
+        "backend": args.backend,
+        "era": args.era,
+        "error_before_stream": args.error_before_stream,
+        "drop_after": args.drop_after,
+    }
+    if args.tokens:
+        fields["tokens"] = tuple(args.tokens)
+    return MockConfig(**fields)
+
+
+def describe(daemon: MockDaemon) -> str:
+    """The line printed at start: where to point ``inferd-tui``."""
+    inference: list[str] = []
+    if daemon.socket_path is not None:
+        inference.append(str(daemon.socket_path))
+    if daemon.config.tcp is not None:
+        host, port = daemon.tcp_address or daemon.config.tcp
+        inference.append(f"tcp {host}:{port or '(port picked when ready)'}")
+    admin = str(daemon.admin_path) if daemon.admin_path is not None else "(none)"
+    return f"inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"inferd-tui mock-daemon: error: {exc}", file=sys.stderr)
+        return 2
+    import anyio
+
+    try:
+        return anyio.run(serve, config, sys.stdout)
+    except OSError as exc:
+        print(f"inferd-tui mock-daemon: error: {exc}", file=sys.stderr)
+        return 1
+
+
+async def serve(config: MockConfig, out: TextIO) -> int:
+    """Run until SIGINT/SIGTERM, then drain (``draining`` + EOF) and return 0."""
+    import signal
+
+    import anyio
+
+    from inferd_tui.mock_daemon.daemon import MockDaemon
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with MockDaemon.start(config) as daemon, anyio.create_task_group() as tasks:
+
+            async def announce_ready() -> None:
+                await daemon.wait_ready()
+                if config.era == "0.4":
+                    say(f"ready (era 0.4: v2 only, at {daemon.v2_socket_path}; no v1 socket)")
+                else:
+                    say(f"ready: {describe(daemon)}")
+
+            say(describe(daemon))
+            tasks.start_soon(announce_ready)
+            async for signum in signals:
+                say(f"{signal.Signals(signum).name}: draining")
+                break
+            tasks.cancel_scope.cancel()
+        # Leaving the daemon's context published `draining`, then EOF to admin clients.
+    say("stopped")
+    return 0

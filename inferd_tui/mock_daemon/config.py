@@ -1,0 +1,105 @@
+"""Configuration of the stand-in daemon (frozen; every knob of protocol §10 and more)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+BootScript = Literal["instant", "first-boot"]
+BackendName = Literal["mock", "demo"]
+Era = Literal["0.1", "0.3", "0.4"]
+
+#: The size of the model a first boot "downloads" (a plausible 4-bit gguf).
+DEFAULT_DOWNLOAD_BYTES = 5_126_304_928
+
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class MockConfig:
+    """How the stand-in daemon behaves.
+
+    Addresses: if neither ``socket_path`` nor ``tcp`` is given, the daemon serves from a
+    private temporary directory (``infer.sock`` and, unless ``admin_path`` is given,
+    ``admin.sock``) that it removes on exit. Otherwise ``None`` means "not served".
+
+    - ``tcp``: ``(host, port)`` on loopback only; port 0 picks a free port.
+    - ``api_key``: required as the first line on TCP connections (§7); ignored on Unix.
+    - ``tokens`` / ``token_delay_s`` / ``error_before_stream`` / ``drop_after``: the mock
+      backend's tape and knobs (§10). ``drop_after=N`` streams at most N tokens, then the
+      ``backend_unavailable`` frame; it applies to the demo backend as well.
+    - ``active_permits`` running + ``queue_depth`` waiting generations, daemon-wide (§6).
+    - ``boot``: ``instant`` (the real mock's sequence) or ``first-boot`` (download, verify,
+      mmap, kv_cache, each held ``phase_hold_s``; the download lasts ``download_duration_s``).
+    - ``bind_delay_s``: gap between publishing ``ready`` and binding the inference socket.
+    - ``era``: ``0.1`` (no capabilities), ``0.3`` (capabilities, v1 on the inference
+      socket), ``0.4`` (capabilities with ``wire_version: 2``; no v1 socket at all).
+    - ``autoboot``: when False the boot script waits for :meth:`MockDaemon.begin_boot`,
+      so a test can subscribe to admin while the state is still ``starting``.
+    """
+
+    socket_path: Path | None = None
+    admin_path: Path | None = None
+    tcp: tuple[str, int] | None = None
+    api_key: str | None = field(default=None, repr=False)
+    tokens: tuple[str, ...] = ("mock-response",)
+    token_delay_s: float = 0.0
+    error_before_stream: tuple[str, str] | None = None
+    drop_after: int | None = None
+    active_permits: int = 1
+    queue_depth: int = 10
+    boot: BootScript = "instant"
+    bind_delay_s: float = 0.0
+    backend: BackendName = "mock"
+    era: Era = "0.3"
+    lag_limit: int = 256
+    download_total_bytes: int = DEFAULT_DOWNLOAD_BYTES
+    #: When False the download frames carry ``total_bytes: null`` (§8 allows it).
+    download_total_known: bool = True
+    download_duration_s: float = 3.0
+    phase_hold_s: float = 0.3
+    #: Demo backend speed (word-sized tokens per second, with a little seeded jitter).
+    demo_tokens_per_s: float = 60.0
+    n_ctx: int = 8192
+    autoboot: bool = True
+    #: How long shutdown waits for admin clients to take their last frames before EOF.
+    drain_timeout_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ("socket_path", "admin_path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+        if self.tcp is not None:
+            host, port = self.tcp
+            if not is_loopback(host):
+                raise ValueError(f"TCP is loopback only; {host!r} is not a loopback address")
+            if not 0 <= port <= 65535:
+                raise ValueError(f"TCP port {port} is out of range")
+        if self.api_key is not None and not self.api_key:
+            raise ValueError("api_key must not be empty")
+        if self.active_permits < 1:
+            raise ValueError("active_permits must be at least 1")
+        if self.queue_depth < 0:
+            raise ValueError("queue_depth must not be negative")
+        if self.lag_limit < 1:
+            raise ValueError("lag_limit must be at least 1")
+        if self.drop_after is not None and self.drop_after < 0:
+            raise ValueError("drop_after must not be negative")
+        if self.demo_tokens_per_s <= 0:
+            raise ValueError("demo_tokens_per_s must be positive")
+        if min(self.token_delay_s, self.bind_delay_s, self.phase_hold_s) < 0:
+            raise ValueError("delays must not be negative")
+        if self.download_duration_s < 0 or self.download_total_bytes < 0:
+            raise ValueError("the download must have a non-negative size and duration")

@@ -1,0 +1,667 @@
+"""The stand-in daemon: admin and inference sockets, admission, boot, restart, drain."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hmac
+import json
+import os
+import select
+import shutil
+import socket
+import stat
+import tempfile
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, TaskGroup, TaskStatus
+
+from inferd_tui.mock_daemon.admin import AdminHub
+from inferd_tui.mock_daemon.backends import Done, Fail, Plan, plan_for
+from inferd_tui.mock_daemon.boot import Step, boot_steps, restart_steps, status_event
+from inferd_tui.mock_daemon.config import MockConfig
+from inferd_tui.proto import (
+    MAX_FRAME_BYTES,
+    FrameTooLarge,
+    LineDecoder,
+    Request,
+    RequestDecodeError,
+    decode_request,
+    encode_line,
+    request_problem,
+)
+
+#: Bytes asked for per read: large, so a 64 MiB line arrives in a few dozen reads.
+READ_CHUNK = 1 << 20
+#: How long a TCP connection lingers after a rejection so the client sees EOF, not a reset.
+_LINGER_S = 0.5
+#: Max path length of an AF_UNIX socket (sun_path is 108 bytes including the NUL).
+_UNIX_PATH_MAX = 107
+INFERENCE_MODE = 0o660
+ADMIN_MODE = 0o600
+FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
+
+
+class _LineReader:
+    """Lines from a byte stream, read in large chunks; remembers EOF and the cap error."""
+
+    def __init__(self, stream: ByteStream) -> None:
+        self.stream = stream
+        self.decoder = LineDecoder()
+        self.lines: deque[bytes] = deque()
+        self.pending_bytes = 0
+        self.eof = False
+        self.broken = False
+        self.error: FrameTooLarge | None = None
+
+    async def fill(self) -> None:
+        """One read. At EOF the unterminated final line (if any) becomes a line (§3)."""
+        try:
+            data = await self.stream.receive(READ_CHUNK)
+        except anyio.EndOfStream:
+            self.eof = True
+            final = self.decoder.finish()
+            if final is not None:
+                self._add([final])
+            return
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            self.eof = self.broken = True
+            return
+        try:
+            self._add(self.decoder.feed(data))
+        except FrameTooLarge as exc:
+            self.error = exc
+
+    def _add(self, lines: list[bytes]) -> None:
+        self.lines.extend(lines)
+        self.pending_bytes += sum(len(line) for line in lines)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.eof or self.error is not None
+
+    async def next_line(self) -> bytes | None:
+        """The next line, None at EOF; raises FrameTooLarge once earlier lines are used."""
+        while not self.lines:
+            if self.error is not None:
+                raise self.error
+            if self.eof:
+                return None
+            await self.fill()
+        line = self.lines.popleft()
+        self.pending_bytes -= len(line)
+        return line
+
+
+def _peer_hung_up(stream: ByteStream) -> bool:
+    """After EOF: did the peer close completely (a cancel), not just half-close (§6)?
+
+    On a Unix socket a full close shows as POLLHUP; a half-close does not. Over TCP the
+    two look alike until a write fails, which the streaming loop then notices.
+    """
+    sock = stream.extra(SocketAttribute.raw_socket, None)
+    if sock is None or sock.family != socket.AF_UNIX:
+        return False
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
+
+
+def _check_unix_path(path: Path) -> None:
+    if len(os.fsencode(path)) > _UNIX_PATH_MAX:
+        raise ValueError(f"socket path is too long for AF_UNIX (max {_UNIX_PATH_MAX}): {path}")
+
+
+def _prepare_unix_path(path: Path) -> None:
+    """Make the directory; refuse to replace a non-socket or a live daemon's socket.
+
+    A socket file nobody listens on (left by a crash) is stale: the bind replaces it.
+    """
+    _check_unix_path(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise FileExistsError(errno.EEXIST, "exists and is not a socket; not replacing it", path)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.setblocking(False)
+    try:
+        probe.connect(os.fspath(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        return  # stale
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    raise OSError(errno.EADDRINUSE, "another daemon is serving this socket", str(path))
+
+
+@dataclass
+class _Bound:
+    """A listening socket, the scope of its accept loop, and the file to remove."""
+
+    listener: Listener[Any]
+    scope: anyio.CancelScope
+    path: Path | None = None
+    inode: int | None = None
+
+    async def close(self) -> None:
+        self.scope.cancel()
+        with contextlib.suppress(OSError, anyio.BrokenResourceError):
+            await self.listener.aclose()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                if os.lstat(self.path).st_ino == self.inode:
+                    os.unlink(self.path)
+
+
+class MockDaemon:
+    """A protocol-faithful inferd v1 daemon; use ``async with MockDaemon.start(config)``.
+
+    Addresses: ``socket_path``, ``admin_path``, ``tcp_address``, ``v2_socket_path`` (era
+    0.4 only). ``ready`` is set when the inference socket is bound (a fresh Event after
+    each :meth:`restart`). Counters for tests, each paired with :meth:`wait_until`.
+    """
+
+    def __init__(self, config: MockConfig) -> None:
+        self.config = config
+        self.socket_path = config.socket_path
+        self.admin_path = config.admin_path
+        self.tcp_address: tuple[str, int] | None = None
+        self.v2_socket_path: Path | None = None
+        self.ready = anyio.Event()
+        self.stopped = anyio.Event()
+        self.state = "starting"
+        # Counters (read them; they change only on the daemon's event loop).
+        self.connections_accepted = 0
+        self.open_connections = 0
+        self.admin_connections_accepted = 0
+        self.admin_clients = 0
+        self.requests_seen = 0
+        self.completed_requests = 0
+        self.failed_requests = 0
+        self.rejected_requests = 0
+        self.queue_full_rejections = 0
+        self.cancelled_requests = 0
+        self.auth_failures = 0
+        self.queued_generations = 0
+        self.active_generations = 0
+        self._admitted = 0
+        self._permits = anyio.Semaphore(config.active_permits)
+        self._hub = AdminHub(config.lag_limit)
+        self._changed = anyio.Event()
+        self._boot_gate = anyio.Event()
+        self._restart_lock = anyio.Lock()
+        self._task_group: TaskGroup | None = None
+        self._admin_bound: _Bound | None = None
+        self._inference_bound: list[_Bound] = []
+        self._connection_scopes: set[anyio.CancelScope] = set()
+        self._boot_scope = anyio.CancelScope()
+        self._temp_dir: Path | None = None
+        self._shutting_down = False
+        if config.autoboot:
+            self._boot_gate.set()
+        self._hub.publish(status_event("starting"))
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(cls, config: MockConfig) -> AsyncIterator[MockDaemon]:
+        """Bind admin (``starting``), boot in the background, yield; drain on exit."""
+        daemon = cls(config)
+        daemon._resolve_paths()
+        try:
+            async with anyio.create_task_group() as task_group:
+                daemon._task_group = task_group
+                await daemon._bind_admin()
+                task_group.start_soon(daemon._boot)
+                try:
+                    yield daemon
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await daemon.shutdown()
+                    task_group.cancel_scope.cancel()
+        finally:
+            if daemon._temp_dir is not None:
+                shutil.rmtree(daemon._temp_dir, ignore_errors=True)
+
+    def _resolve_paths(self) -> None:
+        if self.socket_path is None and self.config.tcp is None:
+            self._temp_dir = Path(tempfile.mkdtemp(prefix="inferd-mock-", dir="/tmp"))
+            self.socket_path = self._temp_dir / "infer.sock"
+            if self.admin_path is None:
+                self.admin_path = self._temp_dir / "admin.sock"
+        for path in (self.socket_path, self.admin_path):
+            if path is not None:
+                _check_unix_path(path)
+
+    async def wait_ready(self) -> None:
+        """Until the inference socket is bound (after ``ready`` + ``bind_delay_s``)."""
+        while not self.ready.is_set():
+            await self.ready.wait()
+
+    def begin_boot(self) -> None:
+        """Let the boot script run (only needed with ``autoboot=False``)."""
+        self._boot_gate.set()
+
+    async def wait_until(self, predicate: Callable[[MockDaemon], bool]) -> None:
+        """Until ``predicate(self)`` holds; re-checked whenever a counter changes."""
+        while True:
+            changed = self._changed
+            if predicate(self):
+                return
+            await changed.wait()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Broadcast an admin event (``id``/``type`` filled in); it becomes the snapshot."""
+        sent = self._hub.publish(event)
+        status = sent.get("status")
+        if isinstance(status, str) and status != "capabilities":
+            self.state = status
+        self._notify()
+
+    @property
+    def admin_events_published(self) -> int:
+        return self._hub.published
+
+    @property
+    def admin_clients_dropped(self) -> int:
+        return self._hub.dropped
+
+    @property
+    def admin_snapshot(self) -> dict[str, Any]:
+        """The latest state event (what a new admin client gets after capabilities)."""
+        return dict(self._hub.latest_event)
+
+    async def _play(self, steps: list[Step]) -> None:
+        for step in steps:
+            self.publish(step.event)
+            if step.hold_s > 0:
+                await anyio.sleep(step.hold_s)
+
+    async def _boot(self) -> None:
+        with self._boot_scope:
+            await self._boot_gate.wait()
+            await self._play(boot_steps(self.config))
+            await self._go_ready()
+
+    async def _go_ready(self) -> None:
+        self.publish(status_event("ready"))
+        if self.config.bind_delay_s > 0:
+            await anyio.sleep(self.config.bind_delay_s)
+        await self._bind_inference()
+
+    async def restart(self) -> None:
+        """``restarting`` with phases; the inference socket is closed, re-bound, ``ready``."""
+        async with self._restart_lock:
+            await self.wait_ready()
+            if self._shutting_down:
+                return
+            steps = restart_steps(self.config)
+            self.publish(steps[0].event)
+            await self._close_inference()
+            self.ready = anyio.Event()
+            self._notify()
+            if steps[0].hold_s > 0:
+                await anyio.sleep(steps[0].hold_s)
+            await self._play(steps[1:])
+            await self._go_ready()
+
+    async def shutdown(self) -> None:
+        """``draining`` on admin, stop serving, then EOF to every admin client.
+
+        Shielded (it is bounded by ``drain_timeout_s``), so it completes even when the
+        caller is being cancelled; later calls wait for the first one.
+        """
+        if self._shutting_down:
+            await self.stopped.wait()
+            return
+        self._shutting_down = True
+        with anyio.CancelScope(shield=True):
+            self._boot_scope.cancel()
+            self.publish(status_event("draining"))
+            await self._close_inference()
+            for scope in list(self._connection_scopes):
+                scope.cancel()
+            if self._admin_bound is not None:
+                await self._admin_bound.close()
+            self._hub.close_all()
+            with anyio.move_on_after(self.config.drain_timeout_s):
+                await self.wait_until(lambda daemon: daemon.admin_clients == 0)
+            for client in list(self._hub.clients):
+                client.scope.cancel()
+            await self.wait_until(lambda d: d.admin_clients == 0 and d.open_connections == 0)
+            self.stopped.set()
+
+    # --- binding -----------------------------------------------------------------------
+
+    async def _serve(
+        self,
+        listener: SocketListener,
+        handler: Callable[[Any], Any],
+        *,
+        task_status: TaskStatus[anyio.CancelScope],
+    ) -> None:
+        assert self._task_group is not None
+        with anyio.CancelScope() as scope:
+            task_status.started(scope)
+            while True:
+                try:
+                    stream = await listener.accept()
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    return
+                self._task_group.start_soon(handler, stream)
+
+    async def _listen(
+        self,
+        listener: SocketListener,
+        handler: Callable[[Any], Any],
+        path: Path | None = None,
+    ) -> _Bound:
+        assert self._task_group is not None
+        scope: anyio.CancelScope = await self._task_group.start(self._serve, listener, handler)
+        inode = os.lstat(path).st_ino if path is not None else None
+        return _Bound(listener, scope, path, inode)
+
+    async def _bind_unix(self, path: Path, mode: int, handler: Callable[[Any], Any]) -> _Bound:
+        _prepare_unix_path(path)
+        listener = await anyio.create_unix_listener(path, mode=mode)
+        return await self._listen(listener, handler, path)
+
+    async def _bind_admin(self) -> None:
+        if self.admin_path is not None:
+            self._admin_bound = await self._bind_unix(
+                self.admin_path, ADMIN_MODE, self._handle_admin
+            )
+
+    async def _bind_inference(self) -> None:
+        if self._shutting_down:
+            return
+        if self.config.era == "0.4":
+            # v1 is gone: the socket a 0.4 daemon binds speaks the length-prefixed v2 wire.
+            if self.socket_path is not None:
+                self.v2_socket_path = self.socket_path.with_name("inferd.sock")
+                self._inference_bound.append(
+                    await self._bind_unix(self.v2_socket_path, INFERENCE_MODE, self._handle_v2)
+                )
+        else:
+            if self.socket_path is not None:
+                self._inference_bound.append(
+                    await self._bind_unix(self.socket_path, INFERENCE_MODE, self._handle_unix)
+                )
+            if self.config.tcp is not None:
+                host, port = self.config.tcp
+                if self.tcp_address is not None:
+                    port = self.tcp_address[1]  # a restart re-binds the same port
+                multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
+                self.tcp_address = (host, multi.extra(SocketAttribute.local_port))
+                for listener in multi.listeners:
+                    assert isinstance(listener, SocketListener)
+                    self._inference_bound.append(await self._listen(listener, self._handle_tcp))
+        self.ready.set()
+        self._notify()
+
+    async def _close_inference(self) -> None:
+        bound, self._inference_bound = self._inference_bound, []
+        for item in bound:
+            await item.close()
+
+    # --- admin connections -------------------------------------------------------------
+
+    async def _handle_admin(self, stream: ByteStream) -> None:
+        client = self._hub.subscribe()
+        self.admin_connections_accepted += 1
+        self.admin_clients += 1
+        self._notify()
+        try:
+            with client.scope:
+                async with stream, anyio.create_task_group() as task_group:
+                    task_group.start_soon(self._watch_admin_peer, stream, task_group.cancel_scope)
+                    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        await self._pump_admin(stream, client.receive_stream)
+                    task_group.cancel_scope.cancel()
+        finally:
+            self._hub.unsubscribe(client)
+            self.admin_clients -= 1
+            self._notify()
+
+    @staticmethod
+    async def _pump_admin(stream: ByteStream, queue: anyio.abc.ObjectReceiveStream[bytes]) -> None:
+        async for data in queue:
+            batch = [data]
+            while len(batch) < 256:
+                try:
+                    batch.append(queue.receive_nowait())  # type: ignore[attr-defined]
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+            await stream.send(b"".join(batch))
+
+    @staticmethod
+    async def _watch_admin_peer(stream: ByteStream, scope: anyio.CancelScope) -> None:
+        """Admin is write-only; reading tells us when the client has gone away."""
+        reader = _LineReader(stream)
+        reader.decoder = LineDecoder(max_frame_bytes=1 << 62)  # discard, never parse
+        while not reader.eof:
+            await reader.fill()
+            reader.lines.clear()
+            reader.decoder = LineDecoder(max_frame_bytes=1 << 62)
+        if reader.broken or _peer_hung_up(stream):
+            scope.cancel()
+
+    # --- inference connections ---------------------------------------------------------
+
+    async def _handle_unix(self, stream: ByteStream) -> None:
+        await self._handle_inference(stream, over_tcp=False)
+
+    async def _handle_tcp(self, stream: ByteStream) -> None:
+        await self._handle_inference(stream, over_tcp=True)
+
+    async def _handle_inference(self, stream: ByteStream, *, over_tcp: bool) -> None:
+        self.connections_accepted += 1
+        self.open_connections += 1
+        self._notify()
+        scope = anyio.CancelScope()
+        self._connection_scopes.add(scope)
+        try:
+            with scope:
+                async with stream:
+                    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        await self._converse(stream, over_tcp=over_tcp)
+        finally:
+            self._connection_scopes.discard(scope)
+            self.open_connections -= 1
+            self._notify()
+
+    async def _converse(self, stream: ByteStream, *, over_tcp: bool) -> None:
+        reader = _LineReader(stream)
+        key = self.config.api_key
+        if over_tcp and key is not None and not await self._authenticate(reader, key):
+            self.auth_failures += 1
+            self._notify()
+            await self._linger_close(reader, over_tcp=True)
+            return
+        while True:
+            try:
+                line = await reader.next_line()
+            except FrameTooLarge:
+                self.rejected_requests += 1
+                await self._send_error(stream, "", "frame_too_large", FRAME_TOO_LARGE_MESSAGE)
+                await self._linger_close(reader, over_tcp=over_tcp)
+                return
+            if line is None:
+                return
+            self.requests_seen += 1
+            self._notify()
+            try:
+                request = decode_request(line)
+            except RequestDecodeError as exc:
+                self.rejected_requests += 1
+                await self._send_error(stream, "", "invalid_request", str(exc))
+                await self._linger_close(reader, over_tcp=over_tcp)
+                return
+            problem = request_problem(request)
+            if problem is not None:
+                self.rejected_requests += 1
+                await self._send_error(stream, request.id, "invalid_request", problem)
+                continue
+            if not await self._run_request(stream, reader, request):
+                return
+
+    @staticmethod
+    async def _authenticate(reader: _LineReader, api_key: str) -> bool:
+        try:
+            line = await reader.next_line()
+        except FrameTooLarge:
+            return False
+        if line is None:
+            return False
+        try:
+            frame = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if not isinstance(frame, dict) or frame.get("type") != "auth":
+            return False
+        key = frame.get("key")
+        if not isinstance(key, str):
+            return False
+        return hmac.compare_digest(key.encode("utf-8"), api_key.encode("utf-8"))
+
+    @staticmethod
+    async def _linger_close(reader: _LineReader, *, over_tcp: bool) -> None:
+        """Over TCP, FIN first and swallow the client's leftovers so it sees EOF, not RST."""
+        if not over_tcp:
+            return
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            await reader.stream.send_eof()
+        reader.decoder = LineDecoder(max_frame_bytes=1 << 62)
+        with anyio.move_on_after(_LINGER_S):
+            while not reader.eof:
+                await reader.fill()
+                reader.lines.clear()
+                reader.decoder = LineDecoder(max_frame_bytes=1 << 62)
+
+    @staticmethod
+    async def _send_error(stream: ByteStream, request_id: str, code: str, message: str) -> None:
+        await stream.send(
+            encode_line({"type": "error", "id": request_id, "code": code, "message": message})
+        )
+
+    async def _run_request(self, stream: ByteStream, reader: _LineReader, request: Request) -> bool:
+        """Admit, stream the plan, watch for a disconnect. False: close the connection."""
+        plan = plan_for(self.config, request)
+        if isinstance(plan.ending, Fail) and not plan.admitted:
+            await self._send_error(stream, request.id, plan.ending.code, plan.ending.message)
+            return True
+        if self._admitted >= self.config.active_permits + self.config.queue_depth:
+            self.queue_full_rejections += 1
+            self._notify()
+            await self._send_error(stream, request.id, "queue_full", "queue full")
+            return True
+        self._admitted += 1
+        self.queued_generations += 1
+        self._notify()
+        queued = True
+        finished = False
+        try:
+            async with anyio.create_task_group() as task_group:
+
+                async def watch() -> None:
+                    await self._watch_for_hangup(reader)
+                    if reader.broken or _peer_hung_up(stream):
+                        task_group.cancel_scope.cancel()  # cancel = disconnect (§6)
+
+                task_group.start_soon(watch)
+                async with self._permits:
+                    self.queued_generations -= 1
+                    queued = False
+                    self.active_generations += 1
+                    self._notify()
+                    try:
+                        finished = await self._stream_plan(stream, request.id, plan)
+                    finally:
+                        self.active_generations -= 1
+                task_group.cancel_scope.cancel()
+        finally:
+            if queued:
+                self.queued_generations -= 1
+            self._admitted -= 1
+            if not finished:
+                self.cancelled_requests += 1
+            self._notify()
+        return finished
+
+    @staticmethod
+    async def _watch_for_hangup(reader: _LineReader) -> None:
+        """Keep reading while a request runs, so a closed client is noticed at once.
+
+        Lines that arrive meanwhile wait their turn (strictly sequential, §5). If too
+        much piles up, stop reading: the next write will notice a dead client instead.
+        """
+        while not reader.exhausted and reader.pending_bytes + reader.decoder.buffered < (
+            2 * MAX_FRAME_BYTES
+        ):
+            await reader.fill()
+        if not reader.eof:
+            await anyio.sleep_forever()
+
+    async def _stream_plan(self, stream: ByteStream, request_id: str, plan: Plan) -> bool:
+        """Send the tokens then the terminal frame; False if the client went away."""
+        sent: list[str] = []
+        try:
+            for token, delay in zip(plan.tokens, plan.delays, strict=True):
+                if delay > 0:
+                    await anyio.sleep(delay)
+                await stream.send(
+                    encode_line({"type": "token", "id": request_id, "content": token})
+                )
+                sent.append(token)
+            ending = plan.ending
+            if isinstance(ending, Done):
+                frame: dict[str, Any] = {
+                    "type": "done",
+                    "id": request_id,
+                    "content": "".join(sent),
+                    "usage": {
+                        "prompt_tokens": ending.prompt_tokens,
+                        "completion_tokens": len(sent),
+                    },
+                    "stop_reason": ending.stop_reason,
+                    "backend": ending.backend,
+                }
+            else:
+                frame = {
+                    "type": "error",
+                    "id": request_id,
+                    "code": ending.code,
+                    "message": ending.message,
+                }
+            await stream.send(encode_line(frame))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return False
+        if isinstance(plan.ending, Done):
+            self.completed_requests += 1
+        else:
+            self.failed_requests += 1
+        return True
+
+    # --- era 0.4 ----------------------------------------------------------------------
+
+    async def _handle_v2(self, stream: ByteStream) -> None:
+        """A 0.4 daemon's socket: it reads a length prefix, not JSON lines; no v1 answer."""
+        self.connections_accepted += 1
+        self._notify()
+        async with stream:
+            with contextlib.suppress(anyio.EndOfStream, anyio.BrokenResourceError):
+                await stream.receive(4)

@@ -172,9 +172,25 @@ async def test_list_fits_a_small_terminal(store: Store) -> None:
         await pilot.pause()
         table = app.screen.query_one("#conversation-table", DataTable)
         assert table.region.height >= 5
+        # Titles are cut to the box: no sideways scrolling.
+        assert table.virtual_size.width <= table.scrollable_content_region.width
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
+
+
+@pytest.mark.anyio
+async def test_a_long_list_is_limited_and_says_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("inferd_tui.ui.screens.conversations.LIST_LIMIT", 2)
+    app = Harness(lambda: ConversationsScreen(store))
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        assert len(titles(screen)) == 2
+        assert "The 2 most recently updated conversations" in static_text(screen, "#list-note")
 
 
 @pytest.mark.anyio

@@ -54,7 +54,8 @@ SEARCH_LIMIT = 100
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 #: How the matching words of a search hit are drawn (a Rich style, not markup).
 HIGHLIGHT_STYLE = "bold black on yellow"
-TITLE_MAX_CHARS = 120
+UPDATED_WIDTH = 12
+BOX_MAX_WIDTH = 160
 
 
 def slug(title: str, max_chars: int = 40) -> str:
@@ -141,7 +142,7 @@ class ConversationsScreen(ModalScreen[int | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="conversations-close"),
-        Binding("enter", "open", "Open", id="conversations-open"),
+        Binding("enter", "open", "Open", id="conversations-open", priority=True),
         Binding("slash", "search", "Search", id="conversations-search"),
         Binding("r", "rename", "Rename", id="conversations-rename"),
         Binding("d", "delete", "Delete", id="conversations-delete"),
@@ -182,6 +183,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         self._records: list[ConversationRecord] = []
         self._hits: list[SearchHit] = []
         self._more_than_limit = False
+        self._columns_for = 0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="conversations-box") as box:
@@ -216,10 +218,21 @@ class ConversationsScreen(ModalScreen[int | None]):
         return self.has_class("-searching")
 
     def on_mount(self) -> None:
-        self.table.add_column("Title", key="title")
-        self.table.add_column("Updated", key="updated")
         self.reload()
         self.table.focus()
+
+    def on_resize(self) -> None:
+        if self._title_width() != self._columns_for:
+            self.reload()
+
+    def _box_width(self) -> int:
+        """Cells inside the box (its border and padding taken off)."""
+        return min(self.app.size.width * 95 // 100, BOX_MAX_WIDTH) - 4
+
+    def _title_width(self) -> int:
+        """The Title column's width: what the box leaves after the Updated column."""
+        # Two columns with one cell of padding each side, and the vertical scrollbar.
+        return max(16, self._box_width() - UPDATED_WIDTH - 4 - 2)
 
     # --- listing ----------------------------------------------------------------------
 
@@ -234,7 +247,14 @@ class ConversationsScreen(ModalScreen[int | None]):
         self._more_than_limit = len(records) > LIST_LIMIT
         self._records = records[:LIST_LIMIT]
         table = self.table
-        table.clear()
+        title_width = self._title_width()
+        if title_width != self._columns_for:
+            table.clear(columns=True)
+            table.add_column("Title", width=title_width, key="title")
+            table.add_column("Updated", width=UPDATED_WIDTH, key="updated")
+            self._columns_for = title_width
+        else:
+            table.clear()
         for record in self._records:
             table.add_row(*self._cells(record), key=str(record.id))
         if self._records:
@@ -251,10 +271,9 @@ class ConversationsScreen(ModalScreen[int | None]):
             self._run_search(self.search_input.value)
 
     def _cells(self, record: ConversationRecord) -> tuple[Text, Text]:
-        title = sanitize(record.title, keep_newlines=False)
-        if len(title) > TITLE_MAX_CHARS:
-            title = title[: TITLE_MAX_CHARS - 1] + "…"
-        return Text(title), Text(when(record.updated_at), style="dim")
+        title = Text(sanitize(record.title, keep_newlines=False), no_wrap=True)
+        title.truncate(self._columns_for, overflow="ellipsis")
+        return title, Text(when(record.updated_at), style="dim")
 
     def _update_not_saving(self) -> None:
         note = self.query_one("#not-saving", Static)
@@ -344,7 +363,9 @@ class ConversationsScreen(ModalScreen[int | None]):
     # --- search -----------------------------------------------------------------------
 
     def action_search(self) -> None:
-        self.search_input.focus()
+        # Focus at once (not deferred like Widget.focus), so keys typed right after the
+        # slash land in the search box.
+        self.set_focus(self.search_input)
 
     @on(Input.Changed, "#conversation-search")
     def _on_search_changed(self, event: Input.Changed) -> None:
@@ -373,13 +394,14 @@ class ConversationsScreen(ModalScreen[int | None]):
         self._update_note()
         self._update_detail()
 
-    @staticmethod
-    def _hit_prompt(hit: SearchHit) -> Text:
-        title = sanitize(hit.conversation_title, keep_newlines=False)
-        if len(title) > TITLE_MAX_CHARS:
-            title = title[: TITLE_MAX_CHARS - 1] + "…"
-        prompt = Text(title, style="bold")
-        prompt.append(f"  {hit.role} · turn {hit.position + 1}", style="dim")
+    def _hit_prompt(self, hit: SearchHit) -> Text:
+        where = f"  {hit.role} · turn {hit.position + 1}"
+        # The title line stays one line: cut the title to what the list leaves beside `where`.
+        # The hit list's border, padding and scrollbar take 6 cells.
+        room = max(10, self._box_width() - 6 - len(where))
+        prompt = Text(sanitize(hit.conversation_title, keep_newlines=False), style="bold")
+        prompt.truncate(room, overflow="ellipsis")
+        prompt.append(where, style="dim")
         prompt.append("\n  ")
         prompt.append_text(highlighted(hit.snippet))
         return prompt

@@ -161,7 +161,7 @@ class TextInputDialog(ModalScreen[str | None]):
             yield Static(Text(self._hint), classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.set_focus(self.query_one(Input))
 
     @on(Input.Submitted)
     def _on_submitted(self, event: Input.Submitted) -> None:
@@ -237,7 +237,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.set_focus(self.query_one(Input))
 
     @property
     def format(self) -> ExportFormat:

@@ -78,7 +78,7 @@ class HistorySearchScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="history-search-cancel"),
-        Binding("enter", "choose", "Use prompt", id="history-search-choose"),
+        Binding("enter", "choose", "Use prompt", id="history-search-choose", priority=True),
         Binding("up", "cursor_up", "Newer", id="history-search-newer", show=False),
         Binding("down", "cursor_down", "Older", id="history-search-older", show=False),
         Binding("ctrl+r", "cursor_down", "Older", id="history-search-next", show=False),

@@ -64,7 +64,7 @@ class PresetsScreen(ModalScreen[Preset | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="presets-close"),
-        Binding("enter", "apply", "Apply", id="presets-apply"),
+        Binding("enter", "apply", "Apply", id="presets-apply", priority=True),
         Binding("s", "save", "Save current as…", id="presets-save"),
         Binding("d", "delete", "Delete", id="presets-delete"),
     ]

@@ -25,7 +25,13 @@ from inferd_tui.ui.screens.conversations import (
     highlighted,
     slug,
 )
-from inferd_tui.ui.screens.dialogs import ConfirmDialog, ExportDialog, TextInputDialog
+from inferd_tui.ui.screens.dialogs import (
+    ConfirmDialog,
+    ExportDialog,
+    TextInputDialog,
+    expand_path,
+    with_suffix_for,
+)
 from inferd_tui.ui.screens.history_search import HistorySearchScreen, match_line, merge_history
 from inferd_tui.ui.screens.presets import PresetDraft, PresetsScreen
 
@@ -133,6 +139,13 @@ def test_slug_and_default_export_path(store: Store) -> None:
     assert slug("日本語") == "conversation"
     record = store.list_conversations()[-1]
     assert default_export_stem(record) == f"~/inferd-{record.id}-rust-lifetimes"
+
+
+def test_export_path_helpers() -> None:
+    assert expand_path("  ~/out.md ") == Path.home() / "out.md"
+    assert with_suffix_for("~/a.md", "json") == "~/a.json"
+    assert with_suffix_for("~/a.JSON", "markdown") == "~/a.md"
+    assert with_suffix_for("~/notes.txt", "json") == "~/notes.txt"
 
 
 def test_history_merge_and_match_line() -> None:

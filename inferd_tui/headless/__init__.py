@@ -1,0 +1,111 @@
+"""Headless commands for servers and scripts: ``status``, ``watch``, ``ask``, ``doctor``.
+
+Plain output and exit codes a script can trust; no Textual, no Rich. Registration is
+argparse glue only: each command's module (and anyio) is imported when it runs.
+
+Exit codes shared by the commands: 0 success/ready; 1 not ready (status) or a failed
+check (doctor); 2 unreachable, a usage error, or a daemon without protocol v1;
+3 invalid request; 4 daemon error; 5 queue full after retries; 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+from inferd_tui.cli import add_endpoint_arguments
+
+# The shared endpoint flags are also accepted before the subcommand; argparse copies a
+# subparser's defaults over the top-level values, so here they default to "not given".
+_ENDPOINT_DESTS = frozenset({"socket", "tcp", "admin", "api_key_env", "config", "demo"})
+
+
+def _endpoint_flags(parser: argparse.ArgumentParser) -> None:
+    add_endpoint_arguments(parser)
+    for action in parser._actions:
+        if action.dest in _ENDPOINT_DESTS:
+            action.default = argparse.SUPPRESS
+
+
+def _runner(name: str) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        from inferd_tui.headless._console import run_command
+
+        module = importlib.import_module(f"inferd_tui.headless.{name}")
+        return run_command(args, module.main, prog=f"inferd-tui {name}")
+
+    return run
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    status = subparsers.add_parser(
+        "status",
+        help="print the daemon's state in one line; exit 0 ready, 1 not ready, 2 unreachable",
+        description=(
+            "Read the admin socket's snapshot and print the daemon's state. Exit 0 when "
+            "ready (or when only the inference socket answers: that is the ready signal), "
+            "1 when not ready, 2 when unreachable or a daemon 0.4+ without protocol v1."
+        ),
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    _endpoint_flags(status)
+    status.set_defaults(func=_runner("status"))
+
+    watch = subparsers.add_parser(
+        "watch",
+        help="print every admin event as a timestamped line (or NDJSON)",
+        description=(
+            "Follow the admin socket. Exit 0 after `draining` and EOF, 2 on any other EOF; "
+            "with --follow, reconnect with backoff and keep going (gaps are printed)."
+        ),
+    )
+    watch.add_argument(
+        "--json", action="store_true", help="NDJSON: each event as sent, plus received_at"
+    )
+    watch.add_argument(
+        "--follow", action="store_true", help="reconnect after EOF and keep going (Ctrl-C ends)"
+    )
+    _endpoint_flags(watch)
+    watch.set_defaults(func=_runner("watch"))
+
+    ask = subparsers.add_parser(
+        "ask",
+        help="ask one question; the answer streams to stdout",
+        description=(
+            "Send one prompt and stream the answer to stdout (usage and stop reason to "
+            "stderr). PROMPT '-', or no PROMPT with stdin not a terminal, reads stdin. "
+            "Exit 0 done, 2 unreachable, 3 invalid request, 4 daemon error, 5 queue full "
+            "after retries, 130 Ctrl-C."
+        ),
+    )
+    ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question ('-' for stdin)")
+    ask.add_argument("--system", metavar="TEXT", help="system prompt (default: from config)")
+    ask.add_argument("--temperature", type=float, metavar="F")
+    ask.add_argument("--top-p", type=float, metavar="F")
+    ask.add_argument("--top-k", type=int, metavar="N")
+    ask.add_argument("--max-tokens", type=int, metavar="N")
+    ask.add_argument(
+        "--image-token-budget", type=int, metavar="N", help="one of 70, 140, 280, 560, 1120"
+    )
+    ask.add_argument("--grammar", metavar="FILE", help="GBNF grammar (checked before sending)")
+    ask.add_argument("--json", action="store_true", help="print every response frame as NDJSON")
+    ask.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for a loading daemon (default: ready_timeout_s, 30)",
+    )
+    _endpoint_flags(ask)
+    ask.set_defaults(func=_runner("ask"))
+
+    doctor = subparsers.add_parser(
+        "doctor",
+        help="check endpoints, sockets, permissions, the daemon and a one-token round trip",
+        description=(
+            "A punch list of [ ok ]/[warn]/[FAIL] lines with a hint under each failure. "
+            "Exit 0 when nothing failed, 1 otherwise."
+        ),
+    )
+    _endpoint_flags(doctor)
+    doctor.set_defaults(func=_runner("doctor"))

@@ -239,9 +239,10 @@ class MockDaemon:
             self.socket_path = self._temp_dir / "infer.sock"
             if self.admin_path is None:
                 self.admin_path = self._temp_dir / "admin.sock"
+        # Fail here, with a plain exception, rather than later inside the task group.
         for path in (self.socket_path, self.admin_path):
             if path is not None:
-                _check_unix_path(path)
+                _prepare_unix_path(path)
 
     async def wait_ready(self) -> None:
         """Until the inference socket is bound (after ``ready`` + ``bind_delay_s``)."""

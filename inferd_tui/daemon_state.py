@@ -113,7 +113,9 @@ class DownloadProgress:
         """``"37% · 1.9 GiB of 4.8 GiB · 85.3 MiB/s · ETA 35s"`` (parts omitted when unknown)."""
         parts: list[str] = []
         if self.percent is not None and self.total_bytes is not None:
-            parts.append(f"{int(self.percent)}%")
+            # Whole percent by integer arithmetic: 37.0 must not show as 36 through float error.
+            whole = min(self.downloaded_bytes * 100 // max(self.total_bytes, 1), 100)
+            parts.append(f"{whole}%")
             parts.append(f"{human_bytes(self.downloaded_bytes)} of {human_bytes(self.total_bytes)}")
         else:
             parts.append(f"{human_bytes(self.downloaded_bytes)} of unknown size")

@@ -204,7 +204,7 @@ def test_download_with_null_total_is_indeterminate() -> None:
 
 
 def test_download_percent_is_floored_and_capped() -> None:
-    progress = DownloadProgress(999, 1000, None, None, 99.9, "u")
+    progress = DownloadProgress(999, 1000, None, None, 99.9, "u")  # never rounds up to 100
     assert progress.describe() == "99% · 999 B of 1000 B"
     state = DaemonState().with_admin_event(download(2000, total=1000), 0)
     assert state.download is not None and state.download.percent == 100.0

@@ -1,0 +1,337 @@
+"""The admin events panel: a live, filterable, bounded log of what the daemon reports.
+
+Lines look like ``12:00:03 loading_model download downloaded_bytes=32.0 MiB …``: the time
+the event arrived, status, phase, then every other key as ``key=value`` (sizes of
+``*_bytes`` keys humanised; unknown statuses and keys verbatim). Notices about the admin
+connection itself (``⚑ admin disconnected, retrying in 2 s``) are styled apart.
+
+Built to absorb floods: ``add_event`` only formats a line and appends it to bounded
+deques; the ``Log`` is written in batches, at most ``FLUSHES_PER_SECOND`` times a second.
+Everything from the daemon goes through :func:`sanitize` and is written as plain text.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widgets import Input, Label, Log, ProgressBar
+
+from inferd_tui.humanize import human_bytes
+from inferd_tui.proto.models import AdminEvent
+from inferd_tui.text_safety import clip, sanitize
+
+if TYPE_CHECKING:
+    from inferd_tui.daemon_state import AdminNoticeLike, DaemonState
+
+DEFAULT_TAIL_LIMIT = 5000
+FLUSHES_PER_SECOND = 10
+FLUSH_INTERVAL_S = 1 / FLUSHES_PER_SECOND
+#: One hostile value must not cost megabytes per retained line.
+MAX_VALUE_CHARS = 500
+MAX_KEY_CHARS = 100
+MAX_LINE_CHARS = 2000
+
+NOTICE_MARK = "⚑"
+#: Every line starts with ``HH:MM:SS `` so the kind of a line is found at this offset.
+_BODY_OFFSET = 9
+
+
+def _shown(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """One safe line of at most ``limit`` characters (clipped before the work is done)."""
+    kept, dropped = clip(text, limit)
+    safe = sanitize(kept, keep_newlines=False)
+    return f"{safe}…(+{dropped:,} chars)" if dropped else safe
+
+
+def format_value(key: str, value: Any) -> str:
+    """A detail value for a log line: sizes humanised, JSON spelling for the rest."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int) and key.endswith("_bytes") and value >= 0:
+        return human_bytes(value)
+    if isinstance(value, str):
+        return _shown(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return _shown(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def format_event(event: AdminEvent, received_at: datetime) -> str:
+    """``HH:MM:SS status phase key=value …`` for one admin event."""
+    parts = [f"{received_at:%H:%M:%S}", _shown(event.status) if event.status else '""']
+    if event.phase is not None:
+        parts.append(_shown(event.phase))
+    if event.type != "status":
+        parts.append(f"type={_shown(event.type)}")
+    for key, value in event.details().items():
+        parts.append(f"{_shown(key, MAX_KEY_CHARS)}={format_value(key, value)}")
+    line = " ".join(parts)
+    return line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 1] + "…"
+
+
+def format_notice(notice: AdminNoticeLike, received_at: datetime) -> str:
+    return f"{received_at:%H:%M:%S} {NOTICE_MARK} {_shown(notice.message, MAX_LINE_CHARS)}"
+
+
+class AdminLog(Log):
+    """A ``Log`` that styles notice and capabilities lines (it has no per-line styles)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"admin-log--notice", "admin-log--capabilities"}
+    DEFAULT_CSS = """
+    AdminLog > .admin-log--notice { color: $warning; text-style: italic; }
+    AdminLog > .admin-log--capabilities { color: $accent; }
+    """
+
+    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
+        # Overrides Log's private per-line hook (textual is pinned) to add one style.
+        line = self._lines[y]
+        if line.startswith(NOTICE_MARK, _BODY_OFFSET):
+            rich_style = rich_style + self.get_component_rich_style("admin-log--notice")
+        elif line.startswith("capabilities", _BODY_OFFSET):
+            rich_style = rich_style + self.get_component_rich_style("admin-log--capabilities")
+        return super()._render_line_strip(y, rich_style)
+
+
+class AdminPanel(Vertical):
+    """Live admin events with follow, filter, clear, a tail limit and download progress.
+
+    Attributes down: the owner calls :meth:`add_event` / :meth:`add_notice` with what the
+    admin watcher saw, and the folded :class:`DaemonState` for the progress section.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "toggle_follow", "Follow events", id="admin-follow"),
+        Binding("slash", "focus_filter", "Filter events", id="admin-filter"),
+        Binding("x", "clear", "Clear events", id="admin-clear"),
+    ]
+
+    DEFAULT_CSS = """
+    AdminPanel { height: 12; }
+    AdminPanel > #admin-toolbar { height: 1; }
+    AdminPanel #admin-title { width: auto; padding: 0 1; text-style: bold; }
+    AdminPanel #admin-follow-state { width: auto; padding: 0 1; color: $text-muted; }
+    AdminPanel #admin-follow-state.-paused { color: $warning; }
+    AdminPanel #admin-filter { width: 1fr; min-width: 10; }
+    AdminPanel #admin-count { width: auto; padding: 0 1; color: $text-muted; }
+    AdminPanel > #admin-download { height: 1; display: none; }
+    AdminPanel > #admin-download.-visible { display: block; }
+    AdminPanel #admin-progress { width: auto; padding: 0 1; }
+    AdminPanel #admin-download-label { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    AdminPanel > AdminLog { height: 1fr; }
+    """
+
+    follow: reactive[bool] = reactive(True)
+    """Scroll to new lines as they arrive."""
+
+    def __init__(
+        self,
+        *,
+        tail_limit: int = DEFAULT_TAIL_LIMIT,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        if tail_limit < 1:
+            raise ValueError(f"tail_limit must be at least 1, not {tail_limit}")
+        self.tail_limit = tail_limit
+        self._lines: deque[str] = deque(maxlen=tail_limit)
+        # Lines not yet written to the Log (only those that pass the filter).
+        self._pending: deque[str] = deque(maxlen=tail_limit)
+        self._filter = ""
+        self._matching = 0  # retained lines that pass the filter (when there is one)
+        self._rerender = False
+        self._flush_scheduled = False
+        self._last_flush = 0.0
+        self._state: DaemonState | None = None
+        self._state_changed = False
+        self._log = AdminLog(max_lines=tail_limit, id="admin-log")
+        self._filter_input = Input(placeholder="filter (/)", id="admin-filter", compact=True)
+        self._follow_label = Label("following", id="admin-follow-state")
+        self._count_label = Label("0 lines", id="admin-count")
+        self._progress = ProgressBar(id="admin-progress", show_percentage=False, show_eta=False)
+        self._download_label = Label(id="admin-download-label")
+        self._download_row = Horizontal(self._progress, self._download_label, id="admin-download")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="admin-toolbar"):
+            yield Label("Admin events", id="admin-title")
+            yield self._follow_label
+            yield self._filter_input
+            yield self._count_label
+        yield self._download_row
+        yield self._log
+
+    def on_mount(self) -> None:
+        self.flush()
+
+    # --- feeding ----------------------------------------------------------------------
+
+    @property
+    def lines(self) -> list[str]:
+        """The retained formatted lines, oldest first (at most ``tail_limit``)."""
+        return list(self._lines)
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    def add_event(self, event: AdminEvent, *, received_at: datetime, state: DaemonState) -> None:
+        """Record one admin event; ``state`` is the daemon state after folding it."""
+        self._append(format_event(event, received_at))
+        if state is not self._state:
+            self._state, self._state_changed = state, True
+
+    def add_notice(
+        self,
+        notice: AdminNoticeLike,
+        *,
+        received_at: datetime,
+        state: DaemonState | None = None,
+    ) -> None:
+        """Record a notice about the admin connection (styled apart from events).
+
+        Pass ``state`` when you have it; without it a disconnect still hides the
+        download progress (the numbers would go stale).
+        """
+        self._append(format_notice(notice, received_at))
+        if state is not None:
+            self._state, self._state_changed = state, True
+        elif notice.kind != "malformed" and self._state is not None:
+            self._state, self._state_changed = None, True
+
+    def _append(self, line: str) -> None:
+        lines = self._lines
+        if self._filter:
+            if len(lines) == lines.maxlen and self._filter in lines[0].lower():
+                self._matching -= 1
+            lines.append(line)
+            if self._filter in line.lower():
+                self._matching += 1
+                self._pending.append(line)
+        else:
+            lines.append(line)
+            self._pending.append(line)
+        self._schedule_flush()
+
+    def clear(self) -> None:
+        """Forget every retained line (the download progress stays)."""
+        self._lines.clear()
+        self._pending.clear()
+        self._matching = 0
+        self._rerender = True
+        self.flush()
+
+    def set_filter(self, text: str) -> None:
+        """Show only lines containing ``text`` (case-insensitive); empty shows all."""
+        needle = text.lower()
+        if needle == self._filter:
+            return
+        self._filter = needle
+        self._matching = sum(needle in line.lower() for line in self._lines) if needle else 0
+        self._pending.clear()
+        self._rerender = True
+        self.flush()
+
+    # --- writing to the screen, in batches --------------------------------------------
+
+    def _schedule_flush(self) -> None:
+        if self._flush_scheduled or not self.is_mounted:
+            return
+        self._flush_scheduled = True
+        wait = FLUSH_INTERVAL_S - (time.monotonic() - self._last_flush)
+        if wait <= 0:
+            self.call_later(self._timed_flush)
+        else:
+            self.set_timer(wait, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Write buffered lines and the latest progress to the screen now."""
+        if not self.is_mounted:
+            return
+        self._last_flush = time.monotonic()
+        log = self._log
+        if self._rerender:
+            self._rerender = False
+            self._pending.clear()
+            log.clear()
+            needle = self._filter
+            shown = [line for line in self._lines if needle in line.lower()] if needle else None
+            log.write_lines(shown if shown is not None else list(self._lines), self.follow)
+            log.refresh()
+        elif self._pending:
+            batch = list(self._pending)
+            self._pending.clear()
+            log.write_lines(batch)
+        self._update_count()
+        if self._state_changed:
+            self._state_changed = False
+            self._update_download()
+
+    def _update_count(self) -> None:
+        total = len(self._lines)
+        plural = "" if total == 1 else "s"
+        text = (
+            f"{self._matching} of {total} line{plural}" if self._filter else f"{total} line{plural}"
+        )
+        self._count_label.update(text)
+
+    def _update_download(self) -> None:
+        download = self._state.download if self._state is not None else None
+        self._download_row.set_class(download is not None, "-visible")
+        if download is None:
+            return
+        if download.total_bytes is None:
+            self._progress.update(total=None, progress=download.downloaded_bytes)
+        else:
+            self._progress.update(total=download.total_bytes, progress=download.downloaded_bytes)
+        label = Text(f"download {download.describe()}")
+        if download.source_url:
+            label.append(f" · {_shown(download.source_url)}", style="dim")
+        self._download_label.update(label)
+
+    # --- follow, filter, clear --------------------------------------------------------
+
+    def watch_follow(self, follow: bool) -> None:
+        self._log.auto_scroll = follow
+        if follow and self._log.is_mounted:
+            self._log.scroll_end(animate=False)
+        self._follow_label.update("following" if follow else "paused")
+        self._follow_label.set_class(not follow, "-paused")
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+
+    def action_focus_filter(self) -> None:
+        self._filter_input.focus()
+
+    def action_clear(self) -> None:
+        self.clear()
+
+    @on(Input.Changed, "#admin-filter")
+    def _filter_changed(self, message: Input.Changed) -> None:
+        message.stop()
+        self.set_filter(message.value)
+
+    @on(Input.Submitted, "#admin-filter")
+    def _filter_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        self._log.focus()

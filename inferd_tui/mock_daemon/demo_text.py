@@ -66,7 +66,9 @@ def seed_for(text: str) -> int:
 def topic_of(prompt: str) -> str:
     """A heading-sized topic: the first sentence without its question words."""
     first = re.split(r"[.?!\n]", prompt.strip(), maxsplit=1)[0].strip()
-    topic = _LEADING_PHRASES.sub("", first, count=1).strip(" ,:;-")
+    topic = first
+    for _ in range(3):  # "can you please explain …" peels off in steps
+        topic = _LEADING_PHRASES.sub("", topic, count=1).strip(" ,:;-")
     topic = _LEADING_ARTICLE.sub("", topic).strip()
     words = topic.split()
     if len(words) > 8:
@@ -87,7 +89,7 @@ def keywords_of(prompt: str, limit: int = 5) -> list[str]:
             break
     fallbacks = ["setup", "example", "defaults", "errors", "performance"]
     for word in fallbacks:
-        if len(seen) >= 3:
+        if len(seen) >= 4:
             break
         if word not in seen:
             seen.append(word)
@@ -223,8 +225,8 @@ def demo_answer(prompt: str) -> str:
     words = keywords_of(prompt)
     language = language_of(prompt)
     fill = {"topic": topic, "topic_lc": topic_lc, "kw0": words[0], "kw1": words[1]}
-    points = rng.sample(_POINTS, k=min(4, len(words) + 1))
-    point_words = (words + words)[: len(points)]
+    points = rng.sample(_POINTS, k=4)
+    point_words = words[:4]
     rows = rng.sample(_ROWS, k=3)
     parts = [
         rng.choice(_HEADINGS).format(**fill),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+#: How ``watch --demo`` configures the stand-in daemon: a whole first boot, which waits
+#: for this client to subscribe before it starts.
+DEMO_CONFIG: dict[str, Any] = {"boot": "first-boot", "autoboot": False}
+
 
 def _now() -> datetime:
     return datetime.now().astimezone()
@@ -52,7 +56,7 @@ def json_time(moment: datetime) -> str:
 async def main(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:
     # The demo shows a whole first boot: it waits for this client before booting and,
     # without --follow, shuts down (draining, EOF) once ready, so the command ends with 0.
-    async with demo_daemon(runtime, boot="first-boot", autoboot=False, wait_ready=False) as daemon:
+    async with demo_daemon(runtime, wait_ready=False, **DEMO_CONFIG) as daemon:
         path = runtime.resolution.admin
         if daemon is None:
             return await watch(path, console, as_json=args.json, follow=args.follow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
@@ -29,8 +30,10 @@ class PromptInput(TextArea):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Send", id="send", priority=True),
-        Binding("ctrl+j,alt+enter", "newline", "Newline", id="newline", priority=True),
+        # Enter is handled in _on_key (see there); this entry shows it in the footer and
+        # lets a keymap add more keys for sending.
+        Binding("enter", "submit", "Send", id="send"),
+        Binding("ctrl+j,alt+enter", "newline", "Newline", id="newline"),
         Binding("up", "history_previous", "Earlier prompt", id="history-previous", show=False),
         Binding("down", "history_next", "Later prompt", id="history-next", show=False),
     ]
@@ -49,9 +52,19 @@ class PromptInput(TextArea):
             compact=True,
             placeholder="Ask something…  (Enter sends · Ctrl+J newline · ↑ earlier prompts)",
         )
-        self.history: list[str] = []
+        self.prompt_history: list[str] = []
         self._history_index: int | None = None  # None: editing the draft
         self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Handled here, in key order, rather than by a priority binding, which would run
+        # before this widget has inserted the characters typed just before Enter.
+        if event.key == "enter":
+            event.prevent_default()
+            event.stop()
+            self.action_submit()
+            return
+        await super()._on_key(event)
 
     def action_submit(self) -> None:
         text = self.text
@@ -65,8 +78,8 @@ class PromptInput(TextArea):
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history (consecutive duplicates collapse)."""
-        if text.strip() and (not self.history or self.history[-1] != text):
-            self.history.append(text)
+        if text.strip() and (not self.prompt_history or self.prompt_history[-1] != text):
+            self.prompt_history.append(text)
         self._history_index = None
 
     def set_prompt(self, text: str) -> None:
@@ -75,26 +88,26 @@ class PromptInput(TextArea):
         self._history_index = None
 
     def action_history_previous(self) -> None:
-        if self.cursor_location[0] > 0 or not self.history:
+        if self.cursor_location[0] > 0 or not self.prompt_history:
             self.action_cursor_up()
             return
         if self._history_index is None:
             self._draft = self.text
-            self._history_index = len(self.history) - 1
+            self._history_index = len(self.prompt_history) - 1
         elif self._history_index > 0:
             self._history_index -= 1
         else:
             return
-        self._show(self.history[self._history_index])
+        self._show(self.prompt_history[self._history_index])
 
     def action_history_next(self) -> None:
         last_row = self.document.line_count - 1
         if self.cursor_location[0] < last_row or self._history_index is None:
             self.action_cursor_down()
             return
-        if self._history_index < len(self.history) - 1:
+        if self._history_index < len(self.prompt_history) - 1:
             self._history_index += 1
-            self._show(self.history[self._history_index])
+            self._show(self.prompt_history[self._history_index])
         else:
             self._history_index = None
             self._show(self._draft)

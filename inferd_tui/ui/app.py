@@ -1,0 +1,232 @@
+"""The Textual application: owns the daemon connection state; screens own conversations.
+
+The app runs three long-lived workers (async, on Textual's own loop, never threads):
+the in-process stand-in daemon for ``--demo``, the admin-socket watcher (Pattern B), and
+the inference connector (Pattern A, restarted whenever the daemon announces ``ready``).
+Everything they learn is folded into one reactive :class:`DaemonState`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import anyio
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from inferd_tui.client import AdminNotice, Client, EndpointResolution, RetryNotice, watch_admin
+from inferd_tui.daemon_state import DaemonState
+from inferd_tui.proto import AdminEvent, AdminStatus, InferdError
+from inferd_tui.store import Store
+
+if TYPE_CHECKING:
+    from inferd_tui.mock_daemon import MockConfig
+
+
+@dataclass
+class AppConfig:
+    """Everything the app needs, built by :mod:`inferd_tui.ui.launch` (or by tests)."""
+
+    resolution: EndpointResolution
+    store: Store = field(default_factory=Store.memory)
+    store_problem: str | None = None
+    demo: MockConfig | None = None
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+    admin_tail_limit: int = 5000
+    system_prompt: str = ""
+    #: Default sampling fields for new conversations, as on the wire.
+    sampling: dict[str, Any] = field(default_factory=dict)
+    initial_prompt: str = ""
+    clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], datetime] = datetime.now
+    #: Start the demo daemon, admin watcher and connector on mount. Snapshot tests turn
+    #: this off and feed the state in themselves, so every frame is deterministic.
+    autostart: bool = True
+
+
+class InferdApp(App[None]):
+    TITLE = "inferd-tui"
+    CSS_PATH = "app.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", id="help-question", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    daemon_state: reactive[DaemonState] = reactive(DaemonState, always_update=True)
+
+    def __init__(self, config: AppConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.client = Client.from_resolution(config.resolution)
+        self._demo_started = anyio.Event()
+        if config.theme:
+            with contextlib.suppress(Exception):
+                self.theme = config.theme
+        if config.keymap:
+            self.set_keymap(config.keymap)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from inferd_tui.ui.screens.chat import ChatScreen
+
+        self.push_screen(ChatScreen(self.config))
+        if not self.config.autostart:
+            return
+        if self.config.demo is not None:
+            self._run_demo_daemon()
+        else:
+            self._demo_started.set()
+        self._watch_admin()
+        self._connect_inference()
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    @work(group="demo", exclusive=True, exit_on_error=False)
+    async def _run_demo_daemon(self) -> None:
+        from inferd_tui.mock_daemon import MockDaemon
+
+        assert self.config.demo is not None
+        try:
+            async with MockDaemon.start(self.config.demo):
+                self._demo_started.set()
+                await anyio.sleep_forever()
+        except Exception as exc:  # the demo must explain itself, not crash the app
+            self._demo_started.set()
+            self.notify(f"The demo daemon stopped: {exc}", severity="error", timeout=10)
+
+    # --- admin (Pattern B) ------------------------------------------------------------
+
+    @work(group="admin", exclusive=True, exit_on_error=False)
+    async def _watch_admin(self) -> None:
+        await self._demo_started.wait()
+        admin_path = self.config.resolution.admin
+        if admin_path is None:
+            notice = AdminNotice("unavailable", "no admin socket configured")
+            self.fold_admin_notice(notice)
+            return
+        async with contextlib.aclosing(watch_admin(Path(admin_path))) as items:
+            async for item in items:
+                if isinstance(item, AdminEvent):
+                    self.fold_admin_event(item)
+                else:
+                    self.fold_admin_notice(item)
+
+    def _now(self) -> float:
+        return self.config.clock()
+
+    def fold_admin_event(self, event: AdminEvent) -> None:
+        previous = self.daemon_state
+        state = previous.with_admin_event(event, self._now())
+        self.daemon_state = state
+        self.post_to_screens(AdminItem(event, None, self.config.wall_clock(), state, previous))
+        if event.status == AdminStatus.READY and previous.kind != "ready":
+            self._connect_inference()
+        elif (
+            event.status
+            in {
+                AdminStatus.RESTARTING,
+                AdminStatus.DRAINING,
+                AdminStatus.STARTING,
+            }
+            or state.kind == "v2_only"
+        ):
+            self._drop_inference()
+
+    def fold_admin_notice(self, notice: AdminNotice) -> None:
+        previous = self.daemon_state
+        state = previous.with_admin_notice(notice, self._now())
+        self.daemon_state = state
+        self.post_to_screens(AdminItem(None, notice, self.config.wall_clock(), state, previous))
+        if notice.kind == "disconnected":
+            self._drop_inference()
+
+    def post_to_screens(self, item: AdminItem) -> None:
+        for screen in self.screen_stack:
+            handler = getattr(screen, "on_admin_item", None)
+            if handler is not None:
+                handler(item)
+
+    # --- inference (Pattern A) --------------------------------------------------------
+
+    @property
+    def inference_ready(self) -> bool:
+        return self.daemon_state.inference_connected and self.daemon_state.kind != "v2_only"
+
+    @work(group="inference", exclusive=True, exit_on_error=False)
+    async def _connect_inference(self) -> None:
+        await self._demo_started.wait()
+        if self.daemon_state.kind == "v2_only":
+            return
+        address = self.client.address
+
+        def on_retry(notice: RetryNotice) -> None:
+            self.daemon_state = self.daemon_state.with_inference_retry(
+                address, notice.delay_s, notice.error.hint, self._now()
+            )
+
+        try:
+            await self.client.wait_ready(timeout=math.inf, on_retry=on_retry)
+        except InferdError as exc:
+            self.daemon_state = self.daemon_state.with_inference_lost(
+                address, exc.hint, self._now()
+            )
+            return
+        self.daemon_state = self.daemon_state.with_inference_connected(address, self._now())
+
+    def _drop_inference(self) -> None:
+        """The daemon is going away or reloading: forget the idle connection."""
+        self.daemon_state = self.daemon_state.with_inference_lost(
+            self.client.address, "daemon not serving", self._now()
+        )
+        self._close_client()
+
+    @work(group="inference-close", exit_on_error=False)
+    async def _close_client(self) -> None:
+        await self.client.aclose()
+
+    def inference_failed(self, reason: str) -> None:
+        """A generation could not reach the daemon: show it and start waiting again."""
+        self.daemon_state = self.daemon_state.with_inference_lost(
+            self.client.address, reason, self._now()
+        )
+        self._connect_inference()
+
+    # --- commands and help ------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = getattr(screen, "palette_commands", None)
+        if commands is not None:
+            yield from commands()
+
+    def action_help(self) -> None:
+        from inferd_tui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+@dataclass
+class AdminItem:
+    """One thing the admin watcher saw, with the state before and after it."""
+
+    event: AdminEvent | None
+    notice: AdminNotice | None
+    received_at: datetime
+    state: DaemonState
+    previous: DaemonState

@@ -1,0 +1,47 @@
+"""Every key binding of the app, collected by id (for the help screen and keymap checks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class BindingInfo:
+    binding_id: str
+    keys: str
+    description: str
+    where: str
+
+
+def _owners() -> list[tuple[str, type]]:
+    from inferd_tui.ui.app import InferdApp
+    from inferd_tui.ui.screens.chat import ChatScreen
+    from inferd_tui.ui.widgets.admin_panel import AdminPanel
+    from inferd_tui.ui.widgets.prompt import PromptInput
+    from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
+    from inferd_tui.ui.widgets.transcript import TranscriptView
+
+    return [
+        ("everywhere", InferdApp),
+        ("chat", ChatScreen),
+        ("prompt box", PromptInput),
+        ("transcript (Ctrl+T)", TranscriptView),
+        ("sampling sidebar", SamplingSidebar),
+        ("admin events", AdminPanel),
+    ]
+
+
+def all_bindings() -> list[BindingInfo]:
+    infos: list[BindingInfo] = []
+    for where, owner in _owners():
+        for binding in owner.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.id:
+                continue
+            infos.append(BindingInfo(binding.id, binding.key, binding.description, where))
+    return infos
+
+
+def all_binding_ids() -> set[str]:
+    return {info.binding_id for info in all_bindings()}

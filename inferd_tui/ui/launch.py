@@ -1,0 +1,47 @@
+"""Start the Textual app from parsed command-line arguments."""
+
+from __future__ import annotations
+
+import argparse
+
+from inferd_tui.runtime import UsageError, fail_usage, runtime_from_args
+
+
+def binding_ids() -> set[str]:
+    """Every binding id in the app, for validating the user's keymap."""
+    from inferd_tui.ui.bindings import all_binding_ids
+
+    return all_binding_ids()
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from inferd_tui.store import default_store_path, open_store_or_memory
+    from inferd_tui.ui.app import AppConfig, InferdApp
+
+    try:
+        with runtime_from_args(args, binding_ids=binding_ids()) as runtime:
+            settings = runtime.loaded.settings
+            if settings.no_save:
+                store, problem = open_store_or_memory(None)
+            else:
+                store, problem = open_store_or_memory(
+                    default_store_path(settings.data_dir), history_limit=settings.history_limit
+                )
+            config = AppConfig(
+                resolution=runtime.resolution,
+                store=store,
+                store_problem=str(problem) if problem else None,
+                demo=runtime.demo,
+                theme=settings.theme,
+                keymap=dict(settings.keymap),
+                admin_tail_limit=settings.admin_tail_limit,
+                system_prompt=settings.system_prompt,
+                sampling=settings.sampling.to_wire(),
+            )
+            try:
+                InferdApp(config).run()
+            finally:
+                store.close()
+    except UsageError as exc:
+        return fail_usage("inferd-tui", exc)
+    return 0

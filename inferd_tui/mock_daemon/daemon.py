@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from inferd_tui.mock_daemon.admin import AdminHub
 from inferd_tui.mock_daemon.backends import Done, Fail, Plan, plan_for
@@ -110,6 +111,17 @@ def _peer_hung_up(stream: ByteStream) -> bool:
     poller = select.poll()
     poller.register(sock.fileno(), select.POLLIN)
     return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
+
+
+async def _discard_until_eof(stream: ByteStream) -> bool:
+    """Read and drop everything until EOF; True if the connection broke instead."""
+    try:
+        while True:
+            await stream.receive(READ_CHUNK)
+    except anyio.EndOfStream:
+        return False
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        return True
 
 
 def _check_unix_path(path: Path) -> None:
@@ -217,8 +229,8 @@ class MockDaemon:
     async def start(cls, config: MockConfig) -> AsyncIterator[MockDaemon]:
         """Bind admin (``starting``), boot in the background, yield; drain on exit."""
         daemon = cls(config)
-        daemon._resolve_paths()
         try:
+            daemon._resolve_paths()
             async with anyio.create_task_group() as task_group:
                 daemon._task_group = task_group
                 await daemon._bind_admin()
@@ -439,12 +451,12 @@ class MockDaemon:
             self._notify()
 
     @staticmethod
-    async def _pump_admin(stream: ByteStream, queue: anyio.abc.ObjectReceiveStream[bytes]) -> None:
+    async def _pump_admin(stream: ByteStream, queue: MemoryObjectReceiveStream[bytes]) -> None:
         async for data in queue:
             batch = [data]
             while len(batch) < 256:
                 try:
-                    batch.append(queue.receive_nowait())  # type: ignore[attr-defined]
+                    batch.append(queue.receive_nowait())
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
             await stream.send(b"".join(batch))
@@ -452,13 +464,7 @@ class MockDaemon:
     @staticmethod
     async def _watch_admin_peer(stream: ByteStream, scope: anyio.CancelScope) -> None:
         """Admin is write-only; reading tells us when the client has gone away."""
-        reader = _LineReader(stream)
-        reader.decoder = LineDecoder(max_frame_bytes=1 << 62)  # discard, never parse
-        while not reader.eof:
-            await reader.fill()
-            reader.lines.clear()
-            reader.decoder = LineDecoder(max_frame_bytes=1 << 62)
-        if reader.broken or _peer_hung_up(stream):
+        if await _discard_until_eof(stream) or _peer_hung_up(stream):
             scope.cancel()
 
     # --- inference connections ---------------------------------------------------------
@@ -491,7 +497,7 @@ class MockDaemon:
         if over_tcp and key is not None and not await self._authenticate(reader, key):
             self.auth_failures += 1
             self._notify()
-            await self._linger_close(reader, over_tcp=True)
+            await self._linger_close(reader)
             return
         while True:
             try:
@@ -499,7 +505,7 @@ class MockDaemon:
             except FrameTooLarge:
                 self.rejected_requests += 1
                 await self._send_error(stream, "", "frame_too_large", FRAME_TOO_LARGE_MESSAGE)
-                await self._linger_close(reader, over_tcp=over_tcp)
+                await self._linger_close(reader)
                 return
             if line is None:
                 return
@@ -510,7 +516,7 @@ class MockDaemon:
             except RequestDecodeError as exc:
                 self.rejected_requests += 1
                 await self._send_error(stream, "", "invalid_request", str(exc))
-                await self._linger_close(reader, over_tcp=over_tcp)
+                await self._linger_close(reader)
                 return
             problem = request_problem(request)
             if problem is not None:
@@ -540,18 +546,16 @@ class MockDaemon:
         return hmac.compare_digest(key.encode("utf-8"), api_key.encode("utf-8"))
 
     @staticmethod
-    async def _linger_close(reader: _LineReader, *, over_tcp: bool) -> None:
-        """Over TCP, FIN first and swallow the client's leftovers so it sees EOF, not RST."""
-        if not over_tcp:
-            return
+    async def _linger_close(reader: _LineReader) -> None:
+        """Before closing: EOF first, then swallow the client's leftovers for a moment.
+
+        Closing a socket with unread input makes the peer see a reset (TCP RST, or
+        ECONNRESET on a Unix socket) instead of the frame and a clean EOF.
+        """
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             await reader.stream.send_eof()
-        reader.decoder = LineDecoder(max_frame_bytes=1 << 62)
         with anyio.move_on_after(_LINGER_S):
-            while not reader.eof:
-                await reader.fill()
-                reader.lines.clear()
-                reader.decoder = LineDecoder(max_frame_bytes=1 << 62)
+            await _discard_until_eof(reader.stream)
 
     @staticmethod
     async def _send_error(stream: ByteStream, request_id: str, code: str, message: str) -> None:

@@ -118,6 +118,7 @@ async def test_decode_failure_answers_once_and_closes(sock_dir: Path, line: byte
             await wire.send(line + b"\n" + HELLO)
             frame = await wire.frame()
             await wire.expect_eof()
+            assert not wire.reset, "expected a clean EOF, not a connection reset"
         assert frame is not None
         assert set(frame) == {"type", "id", "code", "message"}
         assert frame["type"] == "error"
@@ -173,6 +174,7 @@ async def test_frame_too_large_without_newline(sock_dir: Path) -> None:
                 tasks.start_soon(push)
                 frame = await wire.frame()
                 await wire.expect_eof()
+            assert not wire.reset
         elapsed = time.monotonic() - started
         assert frame == {
             "type": "error",

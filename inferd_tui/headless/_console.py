@@ -205,3 +205,6 @@ async def demo_daemon(
         if wait_ready:
             await daemon.wait_ready()
         yield daemon
+        # Let it see our connections close before it shuts down (never a stuck exit).
+        with anyio.move_on_after(1.0):
+            await daemon.wait_until(lambda d: d.open_connections == 0)

@@ -22,7 +22,7 @@ import anyio.abc
 
 from inferd_tui.cli import build_parser
 from inferd_tui.headless._console import Console
-from inferd_tui.mock_daemon import MockConfig
+from inferd_tui.mock_daemon import MockConfig, MockDaemon
 from inferd_tui.runtime import runtime_from_args
 
 
@@ -114,3 +114,14 @@ async def scripted_server(
             yield
         finally:
             task_group.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def running(config: MockConfig) -> AsyncIterator[MockDaemon]:
+    """``MockDaemon.start`` that, before shutting down, lets the daemon notice that every
+    client has gone. (Cancelling a daemon-side read of anyio's Unix stream in the very
+    loop iteration its EOF arrives makes asyncio log an ``InvalidStateError``.)"""
+    async with MockDaemon.start(config) as daemon:
+        yield daemon
+        with anyio.fail_after(5):
+            await daemon.wait_until(lambda d: d.open_connections == 0)

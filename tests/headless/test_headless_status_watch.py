@@ -13,12 +13,12 @@ from headless_helpers import (
     endpoint_flags,
     invoke,
     make_console,
+    running,
     scripted_server,
 )
 
 from inferd_tui.headless import watch as watch_module
 from inferd_tui.headless.events import DownloadMeter, describe_event
-from inferd_tui.mock_daemon import MockDaemon
 from inferd_tui.proto.framing import parse_admin_event
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +37,7 @@ FAST_BOOT = {
 
 
 async def test_status_ready(short_tmp: Path) -> None:
-    async with MockDaemon.start(daemon_config(short_tmp)) as daemon:
+    async with running(daemon_config(short_tmp)) as daemon:
         await daemon.wait_ready()
         result = await invoke(["status", *endpoint_flags(short_tmp)])
     assert result.code == 0
@@ -46,7 +46,7 @@ async def test_status_ready(short_tmp: Path) -> None:
 
 
 async def test_status_not_ready(short_tmp: Path) -> None:
-    async with MockDaemon.start(daemon_config(short_tmp, autoboot=False)):
+    async with running(daemon_config(short_tmp, autoboot=False)):
         result = await invoke(["status", *endpoint_flags(short_tmp)])
         as_json = await invoke(["status", "--json", *endpoint_flags(short_tmp)])
     assert result.code == 1
@@ -60,7 +60,7 @@ async def test_status_not_ready(short_tmp: Path) -> None:
 
 async def test_status_not_ready_mid_download(short_tmp: Path) -> None:
     config = daemon_config(short_tmp, boot="first-boot", autoboot=False)
-    async with MockDaemon.start(config) as daemon:
+    async with running(config) as daemon:
         daemon.publish(
             {
                 "status": "loading_model",
@@ -94,7 +94,7 @@ async def test_status_unreachable_names_the_paths(short_tmp: Path) -> None:
 
 
 async def test_status_json_ready(short_tmp: Path) -> None:
-    async with MockDaemon.start(daemon_config(short_tmp)) as daemon:
+    async with running(daemon_config(short_tmp)) as daemon:
         await daemon.wait_ready()
         result = await invoke(["status", "--json", *endpoint_flags(short_tmp)])
     report = json.loads(result.out)
@@ -109,7 +109,7 @@ async def test_status_json_ready(short_tmp: Path) -> None:
 
 
 async def test_status_v04_daemon_says_v1_is_gone(short_tmp: Path) -> None:
-    async with MockDaemon.start(daemon_config(short_tmp, era="0.4")) as daemon:
+    async with running(daemon_config(short_tmp, era="0.4")) as daemon:
         await daemon.wait_ready()
         result = await invoke(["status", *endpoint_flags(short_tmp)])
         as_json = await invoke(["status", "--json", *endpoint_flags(short_tmp)])
@@ -127,7 +127,7 @@ async def test_status_v04_daemon_says_v1_is_gone(short_tmp: Path) -> None:
 
 async def test_status_admin_down_but_inference_up_is_ready(short_tmp: Path) -> None:
     config = daemon_config(short_tmp).__class__(socket_path=short_tmp / "infer.sock")
-    async with MockDaemon.start(config) as daemon:
+    async with running(config) as daemon:
         await daemon.wait_ready()
         result = await invoke(["status", *endpoint_flags(short_tmp)])
     assert result.code == 0
@@ -136,7 +136,7 @@ async def test_status_admin_down_but_inference_up_is_ready(short_tmp: Path) -> N
 
 
 async def test_endpoint_flags_before_and_after_the_subcommand(short_tmp: Path) -> None:
-    async with MockDaemon.start(daemon_config(short_tmp)) as daemon:
+    async with running(daemon_config(short_tmp)) as daemon:
         await daemon.wait_ready()
         before = await invoke([*endpoint_flags(short_tmp), "status"])
         mixed = await invoke(
@@ -157,7 +157,7 @@ async def test_status_from_the_environment(
 ) -> None:
     monkeypatch.setenv("INFERD_UDS", str(short_tmp / "infer.sock"))
     monkeypatch.setenv("INFERD_ADMIN_ADDR", str(short_tmp / "admin.sock"))
-    async with MockDaemon.start(daemon_config(short_tmp)) as daemon:
+    async with running(daemon_config(short_tmp)) as daemon:
         await daemon.wait_ready()
         result = await invoke(["status"])
     assert result.code == 0, result
@@ -175,7 +175,7 @@ async def test_status_demo() -> None:
 async def _watch_first_boot(short_tmp: Path, *flags: str) -> tuple[int, str, str]:
     console = make_console()
     code = -1
-    async with MockDaemon.start(daemon_config(short_tmp, autoboot=False, **FAST_BOOT)) as daemon:
+    async with running(daemon_config(short_tmp, autoboot=False, **FAST_BOOT)) as daemon:
 
         async def run() -> None:
             nonlocal code
@@ -269,10 +269,10 @@ async def test_watch_follow_across_a_restart(short_tmp: Path) -> None:
     flags = ["watch", "--follow", *endpoint_flags(short_tmp)]
     async with anyio.create_task_group() as task_group:
         task_group.start_soon(invoke, flags, console)
-        async with MockDaemon.start(config):
+        async with running(config):
             await out.wait_for(" ready\n")  # type: ignore[attr-defined]
         await out.wait_for("-- admin disconnected at ")  # type: ignore[attr-defined]
-        async with MockDaemon.start(config):
+        async with running(config):
             await out.wait_for(" ready\n", count=2)  # type: ignore[attr-defined]
         task_group.cancel_scope.cancel()
     text = out.getvalue()
@@ -290,9 +290,9 @@ async def test_watch_follow_json_records_gaps(short_tmp: Path) -> None:
     flags = ["watch", "--follow", "--json", *endpoint_flags(short_tmp)]
     async with anyio.create_task_group() as task_group:
         task_group.start_soon(invoke, flags, console)
-        async with MockDaemon.start(config):
+        async with running(config):
             await out.wait_for('"status":"ready"')  # type: ignore[attr-defined]
-        async with MockDaemon.start(config):
+        async with running(config):
             await out.wait_for('"event":"reconnected"')  # type: ignore[attr-defined]
         task_group.cancel_scope.cancel()
     records = [json.loads(line) for line in out.getvalue().splitlines()]

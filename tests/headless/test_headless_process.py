@@ -131,3 +131,13 @@ async def test_usage_error_is_one_line(short_tmp: Path) -> None:
     assert code == 2
     assert err.startswith("inferd-tui status: error: ")
     assert len(err.strip().splitlines()) == 1
+
+
+async def test_headless_imports_no_ui() -> None:
+    probe = (
+        "import sys, inferd_tui.cli, inferd_tui.headless.ask, inferd_tui.headless.doctor, "
+        "inferd_tui.headless.status, inferd_tui.headless.watch; "
+        "print(sorted(m for m in ('textual', 'rich') if m in sys.modules))"
+    )
+    done = await anyio.run_process([sys.executable, "-c", probe], env=dict(os.environ))
+    assert done.stdout.decode().strip() == "[]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.widgets import Input, Select, Static
 
 from inferd_tui.proto import SamplingParams
@@ -202,7 +203,7 @@ async def test_reset_binding() -> None:
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.sidebar.to_params() == SamplingParams()
-    ids = {binding.id for binding in SamplingSidebar.BINDINGS if hasattr(binding, "id")}
+    ids = {binding.id for binding in SamplingSidebar.BINDINGS if isinstance(binding, Binding)}
     assert "sampling-reset" in ids
 
 

@@ -1,0 +1,475 @@
+"""The grammar workbench: examples, load/save ``.gbnf`` files, samples, and "test a string".
+
+Pushed by the app with the current grammar; dismisses with the edited grammar ("Use
+grammar", Ctrl+G) or None (Esc: discard). File errors are reported with ``notify`` and never
+touch the editor's contents. Samples and file contents are untrusted text: they are shown as
+``rich.text.Text`` built from sanitized strings, never as markup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from inferd_tui.grammar import (
+    CheckResult,
+    Example,
+    GrammarError,
+    LineIndex,
+    Matcher,
+    MatchResult,
+    TokenGrammarError,
+    load_examples,
+    sample,
+)
+from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
+
+#: How many samples the preview shows, and how long each may be.
+SAMPLE_COUNT = 5
+SAMPLE_MAX_LENGTH = 200
+#: A grammar file larger than this is refused (grammars are a few KB).
+MAX_GRAMMAR_FILE_BYTES = 1024 * 1024
+#: At most this many expected items are listed when a test string fails.
+SHOWN_EXPECTED = 8
+
+_OS_ERROR_REASONS = {
+    errno.ENOENT: "no such file or folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EISDIR: "that is a folder, not a file",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.ENAMETOOLONG: "the path is too long",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A short reason a person can act on, e.g. "permission denied"."""
+    if exc.errno in _OS_ERROR_REASONS:
+        return _OS_ERROR_REASONS[exc.errno]
+    return exc.strerror or exc.__class__.__name__
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a failure (a full disk, say)
+    never leaves a half-written file where the old one was."""
+    folder = path.parent
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def read_grammar_file(path: Path) -> str:
+    """The text of a grammar file; raises OSError or ValueError with a usable reason."""
+    size = path.stat().st_size
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if size > MAX_GRAMMAR_FILE_BYTES:
+        raise ValueError(
+            f"it is {size:,} bytes; grammars larger than {MAX_GRAMMAR_FILE_BYTES:,} are refused"
+        )
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"it is not UTF-8 text (byte {exc.start})") from None
+
+
+def visible(text: str) -> str:
+    """One line of untrusted text with controls, tabs and newlines shown as single cells."""
+    return sanitize(text, keep_newlines=False).replace("\t", "⇥")
+
+
+def render_samples(samples: list[str]) -> Text:
+    text = Text(no_wrap=False, overflow="fold")
+    for number, value in enumerate(samples, 1):
+        if number > 1:
+            text.append("\n")
+        text.append(f"{number} │ ", style="dim")
+        if value:
+            text.append(visible(value))
+        else:
+            text.append("(the empty string)", style="italic dim")
+    return text
+
+
+def render_match(result: MatchResult, tested: str) -> Text:
+    """✓ match, or ✗ with the failing line:column, the text around it, a caret and what
+    was expected there."""
+    if result.ok:
+        return Text("✓ match: the grammar admits this string.", style="bold green")
+    offset = result.offset if result.offset is not None else 0
+    line = result.line or 1
+    column = result.column or 1
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("✗ no match", style="bold red")
+    text.append(f" at {line}:{column} (offset {offset})\n")
+    line_text = LineIndex(tested).line_text(line)
+    cut = max(0, column - 1 - 40)
+    prefix = "…" if cut else ""
+    before = prefix + visible(line_text[cut : column - 1])
+    after = visible(line_text[column - 1 : column - 1 + 30])
+    text.append("  " + before)
+    if after:
+        text.append(after[0], style="reverse")
+        text.append(after[1:])
+    text.append("\n  " + " " * cell_len(before) + "^", style="bold red")
+    expected = [visible(item) for item in result.expected[:SHOWN_EXPECTED]]
+    more = len(result.expected) - len(expected)
+    if not expected:
+        wanted = "nothing: no string in the grammar continues here"
+    elif len(expected) == 1:
+        wanted = expected[0]
+    else:
+        wanted = ", ".join(expected[:-1]) + " or " + expected[-1]
+    if more:
+        wanted += f" (and {more} more)"
+    text.append(f"\n  expected {wanted}")
+    return text
+
+
+class GrammarScreen(ModalScreen[str | None]):
+    """Edit a grammar with examples, files, samples and a test box; returns the grammar."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+g", "apply", "Use grammar", id="grammar-apply"),
+        Binding("escape", "cancel", "Discard", id="grammar-cancel"),
+        Binding("ctrl+o", "load", "Load file", id="grammar-load"),
+        Binding("ctrl+s", "save", "Save file", id="grammar-save"),
+        Binding("f5", "regenerate", "New samples", id="grammar-regenerate"),
+        Binding("f2", "focus_examples", "Examples", id="grammar-examples"),
+        Binding("f3", "focus_path", "File path", id="grammar-path"),
+        Binding("f4", "focus_test", "Test a string", id="grammar-test"),
+    ]
+
+    DEFAULT_CSS = """
+    GrammarScreen { align: center middle; }
+    GrammarScreen > #grammar-dialog {
+        width: 100%; max-width: 140; height: 1fr;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    GrammarScreen #grammar-title { text-style: bold; height: 1; }
+    GrammarScreen #grammar-body { height: 1fr; }
+    GrammarScreen #grammar-left { width: 34; height: 1fr; margin-right: 1; }
+    GrammarScreen #grammar-examples { height: 1fr; }
+    GrammarScreen #grammar-right { width: 1fr; height: 1fr; }
+    GrammarScreen .grammar-heading { text-style: bold; margin-top: 1; height: 1; width: auto; }
+    GrammarScreen .grammar-row { height: auto; margin-top: 1; }
+    GrammarScreen .grammar-row > .grammar-heading { margin: 0 1 0 0; }
+    GrammarScreen #grammar-path-input { margin-top: 0; }
+    GrammarScreen .grammar-row > Button { margin-right: 1; }
+    GrammarScreen #grammar-editor > GrammarTextArea {
+        height: 12; border: tall $border-blurred;
+    }
+    GrammarScreen #grammar-editor > GrammarTextArea:focus { border: tall $border; }
+    GrammarScreen #grammar-samples { height: auto; background: $boost; padding: 0 1; }
+    GrammarScreen #grammar-test-text { height: 5; }
+    GrammarScreen #grammar-test-result { height: auto; padding: 0 1; }
+    GrammarScreen #grammar-buttons { height: 1; align-horizontal: right; }
+    GrammarScreen #grammar-buttons Button { margin-left: 2; }
+    """
+
+    def __init__(self, grammar: str = "", *, path: str = "") -> None:
+        super().__init__()
+        self._initial = grammar
+        self._initial_path = path
+        self._seed = 0
+        self._result: CheckResult | None = None
+        self._matcher: Matcher | None = None
+        self._matcher_problem = ""
+        self._discard_armed = False
+        self._samples: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="grammar-dialog"):
+            yield Static("Grammar workbench", id="grammar-title")
+            with Horizontal(id="grammar-body"):
+                with Vertical(id="grammar-left"):
+                    yield Static("Examples (F2)", classes="grammar-heading")
+                    yield OptionList(
+                        *(self._example_option(example) for example in load_examples()),
+                        id="grammar-examples",
+                    )
+                    yield Static("File (F3)", classes="grammar-heading")
+                    yield Input(
+                        self._initial_path,
+                        placeholder="path/to/grammar.gbnf",
+                        id="grammar-path-input",
+                        compact=True,
+                    )
+                    with Horizontal(classes="grammar-row"):
+                        yield Button("Load ^O", id="grammar-load-button", compact=True)
+                        yield Button("Save ^S", id="grammar-save-button", compact=True)
+                with VerticalScroll(id="grammar-right"):
+                    yield GrammarEditor(self._initial, id="grammar-editor", compact=True)
+                    with Horizontal(classes="grammar-row"):
+                        yield Static(
+                            f"Samples ({SAMPLE_COUNT} strings it admits)",
+                            classes="grammar-heading",
+                        )
+                        yield Button("New samples F5", id="grammar-regenerate-button", compact=True)
+                    yield Static(Text(""), id="grammar-samples")
+                    yield Static("Test a string (F4)", classes="grammar-heading")
+                    yield TextArea(
+                        "",
+                        id="grammar-test-text",
+                        soft_wrap=True,
+                        tab_behavior="focus",
+                        placeholder="Type or paste text to check against the grammar",
+                    )
+                    yield Static(Text(""), id="grammar-test-result")
+            with Horizontal(id="grammar-buttons"):
+                yield Button(
+                    "Use grammar ^G", id="grammar-apply-button", variant="primary", compact=True
+                )
+                yield Button("Discard Esc", id="grammar-cancel-button", compact=True)
+        yield Footer()
+
+    @staticmethod
+    def _example_option(example: Example) -> Option:
+        prompt = Text(example.name, style="bold")
+        if example.description:
+            prompt.append("\n" + sanitize(example.description, keep_newlines=False), style="dim")
+        return Option(prompt, id=example.name)
+
+    def on_mount(self) -> None:
+        # Samples and the test box follow the editor's first Checked message.
+        self.editor.text_area.focus()
+
+    # -- parts ----------------------------------------------------------------------------
+
+    @property
+    def editor(self) -> GrammarEditor:
+        return self.query_one("#grammar-editor", GrammarEditor)
+
+    @property
+    def source(self) -> str:
+        return self.editor.source
+
+    @property
+    def samples(self) -> list[str]:
+        """The strings the sample preview shows (empty when it shows a message)."""
+        return list(self._samples)
+
+    @property
+    def samples_text(self) -> str:
+        rendered = self.query_one("#grammar-samples", Static).render()
+        return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+    @property
+    def test_result_text(self) -> str:
+        rendered = self.query_one("#grammar-test-result", Static).render()
+        return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+    # -- checking, samples and matching ---------------------------------------------------
+
+    @on(GrammarEditor.Checked, "#grammar-editor")
+    def _checked(self, event: GrammarEditor.Checked) -> None:
+        self._discard_armed = False
+        self._use_result(event.result)
+
+    def _use_result(self, result: CheckResult | None) -> None:
+        self._result = result
+        self._matcher = None
+        self._matcher_problem = ""
+        source = self.source
+        if result is not None and result.ok and result.grammar is not None:
+            try:
+                self._matcher = Matcher(result.grammar)
+            except TokenGrammarError:
+                self._matcher_problem = (
+                    "This grammar uses model tokens (<…>), which need the model's "
+                    "vocabulary: it cannot be matched here."
+                )
+            except GrammarError as exc:
+                self._matcher_problem = exc.message
+        elif is_unconstrained(source):
+            self._matcher_problem = "No grammar: every string is allowed."
+        else:
+            self._matcher_problem = "Fix the grammar's errors to test strings against it."
+        self._refresh_samples()
+        self._refresh_test()
+
+    def _refresh_samples(self) -> None:
+        target = self.query_one("#grammar-samples", Static)
+        result = self._result
+        self._samples = []
+        if is_unconstrained(self.source):
+            target.update(Text("No grammar: the model may write anything.", style="italic"))
+            return
+        if result is None or not result.ok or result.grammar is None:
+            target.update(Text("Fix the grammar's errors to see samples.", style="italic"))
+            return
+        try:
+            samples = sample(
+                result.grammar, SAMPLE_COUNT, seed=self._seed, max_length=SAMPLE_MAX_LENGTH
+            )
+        except TokenGrammarError:
+            target.update(
+                Text(
+                    "This grammar uses model tokens (<…>): samples need the model's vocabulary.",
+                    style="italic",
+                )
+            )
+            return
+        except GrammarError as exc:
+            target.update(Text(sanitize(exc.message, keep_newlines=False), style="italic"))
+            return
+        self._samples = samples
+        target.update(render_samples(samples))
+
+    @on(TextArea.Changed, "#grammar-test-text")
+    def _test_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._refresh_test()
+
+    def _refresh_test(self) -> None:
+        target = self.query_one("#grammar-test-result", Static)
+        tested = self.query_one("#grammar-test-text", TextArea).text
+        if self._matcher is None:
+            target.update(Text(self._matcher_problem, style="italic"))
+            return
+        if not tested:
+            target.update(
+                Text("Type a string above to see whether the grammar admits it.", style="dim")
+            )
+            return
+        target.update(render_match(self._matcher.match(tested), tested))
+
+    # -- examples -------------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#grammar-examples")
+    def _example_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        example = next((e for e in load_examples() if e.name == event.option.id), None)
+        if example is None:
+            return
+        self.editor.set_source(example.source, undoable=True)
+        self.notify(
+            f"Loaded the example {example.name!r} (Ctrl+Z in the editor brings back your text).",
+            timeout=3,
+            markup=False,
+        )
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _path(self) -> Path | None:
+        raw = self.query_one("#grammar-path-input", Input).value.strip()
+        if not raw:
+            self.notify("Type a file path first.", severity="warning", timeout=3)
+            self.action_focus_path()
+            return None
+        return Path(raw).expanduser()
+
+    def action_load(self) -> None:
+        path = self._path()
+        if path is None:
+            return
+        shown = sanitize(str(path), keep_newlines=False)
+        try:
+            text = read_grammar_file(path)
+        except OSError as exc:
+            self._file_error(f"Could not load {shown}: {describe_os_error(exc)}.")
+            return
+        except ValueError as exc:
+            self._file_error(f"Could not load {shown}: {exc}.")
+            return
+        self.editor.set_source(text, undoable=True)
+        lines = text.count("\n") + (not text.endswith("\n") and bool(text))
+        self.notify(f"Loaded {shown} ({lines} line{'s' * (lines != 1)}).", timeout=3, markup=False)
+
+    def action_save(self) -> None:
+        path = self._path()
+        if path is None:
+            return
+        shown = sanitize(str(path), keep_newlines=False)
+        text = self.source
+        if text and not text.endswith(("\n", "\r")):
+            text += "\n"
+        try:
+            write_text_atomically(path, text)
+        except OSError as exc:
+            self._file_error(
+                f"Could not save {shown}: {describe_os_error(exc)}. The grammar is still here."
+            )
+            return
+        self.notify(f"Saved {shown}.", timeout=3, markup=False)
+
+    def _file_error(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=8, markup=False)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_regenerate(self) -> None:
+        self._seed = random.randrange(2**32)
+        self._refresh_samples()
+
+    def action_focus_examples(self) -> None:
+        self.query_one("#grammar-examples", OptionList).focus()
+
+    def action_focus_path(self) -> None:
+        self.query_one("#grammar-path-input", Input).focus()
+
+    def action_focus_test(self) -> None:
+        self.query_one("#grammar-test-text", TextArea).focus()
+
+    def action_apply(self) -> None:
+        self.dismiss(self.source)
+
+    def action_cancel(self) -> None:
+        if self.source != self._initial and not self._discard_armed:
+            self._discard_armed = True
+            self.notify(
+                "Esc again discards your edits; Ctrl+G uses the grammar.",
+                severity="warning",
+                timeout=4,
+            )
+            return
+        self.dismiss(None)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "grammar-load-button": self.action_load,
+            "grammar-save-button": self.action_save,
+            "grammar-regenerate-button": self.action_regenerate,
+            "grammar-apply-button": self.action_apply,
+            "grammar-cancel-button": self.action_cancel,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()

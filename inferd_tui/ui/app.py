@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +50,8 @@ class AppConfig:
     initial_prompt: str = ""
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], datetime] = datetime.now
+    #: Waits between queue_full retries (tests pass one that does not wait).
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     #: Start the demo daemon, admin watcher and connector on mount. Snapshot tests turn
     #: this off and feed the state in themselves, so every frame is deterministic.
     autostart: bool = True

@@ -18,6 +18,14 @@ class BindingInfo:
 def _owners() -> list[tuple[str, type]]:
     from inferd_tui.ui.app import InferdApp
     from inferd_tui.ui.screens.chat import ChatScreen
+    from inferd_tui.ui.screens.confirm_invalid_grammar import ConfirmInvalidGrammar
+    from inferd_tui.ui.screens.conversations import ConversationsScreen
+    from inferd_tui.ui.screens.dialogs import ConfirmDialog, ExportDialog, TextInputDialog
+    from inferd_tui.ui.screens.grammar_screen import GrammarScreen
+    from inferd_tui.ui.screens.help import HelpScreen
+    from inferd_tui.ui.screens.history_search import HistorySearchScreen
+    from inferd_tui.ui.screens.presets import PresetsScreen
+    from inferd_tui.ui.screens.system_prompt import SystemPromptScreen
     from inferd_tui.ui.widgets.admin_panel import AdminPanel
     from inferd_tui.ui.widgets.prompt import PromptInput
     from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -30,6 +38,16 @@ def _owners() -> list[tuple[str, type]]:
         ("transcript (Ctrl+T)", TranscriptView),
         ("sampling sidebar", SamplingSidebar),
         ("admin events", AdminPanel),
+        ("grammar workbench", GrammarScreen),
+        ("conversations", ConversationsScreen),
+        ("prompt history search", HistorySearchScreen),
+        ("presets", PresetsScreen),
+        ("system prompt", SystemPromptScreen),
+        ("invalid-grammar dialog", ConfirmInvalidGrammar),
+        ("dialogs", ConfirmDialog),
+        ("text dialogs", TextInputDialog),
+        ("export dialog", ExportDialog),
+        ("help", HelpScreen),
     ]
 
 

@@ -93,7 +93,7 @@ def test_demo_answers_copies_and_quits(tmux: Tmux) -> None:
     tmux.run("send-keys", "-t", "app", "Enter")
     screen = tmux.wait_for(lambda s: "completion tokens" in s, "a finished answer", timeout=90)
     assert "Unix" in screen or "socket" in screen
-    tmux.run("send-keys", "-t", "app", "C-y")
+    tmux.run("send-keys", "-t", "app", "F9")
     tmux.wait_for(lambda s: "Copied turn" in s, "the copy notice")
     buffer = tmux.run("show-buffer", check=False)
     assert "socket" in buffer.lower()

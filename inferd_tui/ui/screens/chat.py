@@ -58,9 +58,12 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_sidebar", "Sidebar", id="toggle-sidebar"),
         Binding("f3", "toggle_admin", "Events", id="toggle-admin"),
         Binding("ctrl+t", "focus_transcript", "Select turns", id="focus-transcript"),
-        Binding("ctrl+y", "copy_answer", "Copy answer", id="copy-answer", show=False),
+        # Not Ctrl+Y, F6 or F7: the prompt box uses them (redo, select line, select all).
+        Binding("f9", "copy_answer", "Copy answer", id="copy-answer", show=False),
         Binding("ctrl+end", "follow", "Follow", id="follow", show=False),
         Binding("ctrl+l", "conversations", "Chats", id="conversations"),
+        Binding("ctrl+r", "history_search", "Search prompts", id="history-search", show=False),
+        Binding("f8", "presets", "Presets", id="presets", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -338,7 +341,7 @@ class ChatScreen(Screen[None]):
                 f"queue full — retrying in {remaining} s "
                 f"(retry {attempt} of {QUEUE_FULL_RETRIES}) · Esc stops",
             )
-            await anyio.sleep(1)
+            await self.config.sleep(1)
 
     def _fail_without_answer(self, message: str) -> None:
         self.notify(message, severity="error", timeout=8)
@@ -534,6 +537,44 @@ class ChatScreen(Screen[None]):
 
         self.app.push_screen(ConversationsScreen(self.config.store), done)
 
+    def action_history_search(self) -> None:
+        from inferd_tui.ui.screens.history_search import HistorySearchScreen
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.prompt.set_prompt(text)
+            self.prompt.focus()
+
+        self.app.push_screen(
+            HistorySearchScreen(self.config.store, self.prompt.prompt_history), done
+        )
+
+    def action_presets(self) -> None:
+        from inferd_tui.store import Preset
+        from inferd_tui.ui.screens.presets import PresetDraft, PresetsScreen
+
+        current = PresetDraft(
+            (self.sidebar.to_params() or SamplingParams()).wire_fields(),
+            self.sidebar.grammar,
+            self.conversation.system_prompt,
+        )
+
+        def done(preset: Preset | None) -> None:
+            if preset is None:
+                return
+            try:
+                params = SamplingParams(**preset.params)
+            except ValueError as exc:
+                self.notify(f"Preset {preset.name!r} has invalid values: {exc}", severity="error")
+                return
+            self.sidebar.load(params, preset.grammar)
+            self.conversation.system_prompt = preset.system_prompt
+            self.saver.save_settings(self.conversation, params.wire_fields(), preset.grammar)
+            self._update_preview()
+            self.notify(f"Applied preset {preset.name!r}.", timeout=3)
+
+        self.app.push_screen(PresetsScreen(self.config.store, current), done)
+
     # --- panels, follow, copy ---------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
@@ -662,7 +703,7 @@ class ChatScreen(Screen[None]):
             ),
             (
                 "Copy answer",
-                "Copy the selected turn, or the last answer (Ctrl+Y)",
+                "Copy the selected turn, or the last answer (F9)",
                 self.action_copy_answer,
             ),
             (

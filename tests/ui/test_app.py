@@ -1,0 +1,395 @@
+"""The whole app against the stand-in daemon, driven with Pilot.
+
+Each test waits on the app's own state (answers finished, daemon ready) with
+`pilot.pause()` between checks — never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import anyio
+import pytest
+from textual.pilot import Pilot
+
+from inferd_tui.client import resolve_endpoints
+from inferd_tui.conversation import TurnState
+from inferd_tui.mock_daemon import MockConfig, MockDaemon
+from inferd_tui.store import Store
+from inferd_tui.ui.app import AppConfig, InferdApp
+from inferd_tui.ui.screens.chat import ChatScreen
+
+pytestmark = pytest.mark.anyio
+
+TAPE = ("alpha ", "beta ", "gamma")
+
+
+def short_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))
+
+
+def app_for(directory: Path, **overrides: object) -> InferdApp:
+    resolution = resolve_endpoints(
+        socket=directory / "infer.sock", admin=directory / "admin.sock", env={}
+    )
+    config = AppConfig(resolution=resolution, **overrides)  # type: ignore[arg-type]
+    return InferdApp(config)
+
+
+@asynccontextmanager
+async def daemon(directory: Path, **knobs: object) -> AsyncIterator[MockDaemon]:
+    settings: dict[str, object] = {"tokens": TAPE, **knobs}
+    config = MockConfig(
+        socket_path=directory / "infer.sock",
+        admin_path=directory / "admin.sock",
+        **settings,  # type: ignore[arg-type]
+    )
+    async with MockDaemon.start(config) as running:
+        yield running
+
+
+async def until(pilot: Pilot[None], predicate: Callable[[], bool], what: str) -> None:
+    with anyio.fail_after(10, shield=False):
+        while not predicate():
+            await pilot.pause(0.01)
+    assert predicate(), what
+
+
+def chat(app: InferdApp) -> ChatScreen:
+    screen = app.screen
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+async def send(pilot: Pilot[None], text: str) -> None:
+    chat(pilot.app).prompt.focus()  # type: ignore[arg-type]
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+def last(app: InferdApp) -> object:
+    return chat(app).conversation.turns[-1]
+
+
+async def answered(pilot: Pilot[None], app: InferdApp) -> None:
+    await until(
+        pilot,
+        lambda: (
+            bool(chat(app).conversation.turns)
+            and chat(app).conversation.turns[-1].role == "assistant"
+            and chat(app).conversation.turns[-1].state is not TurnState.STREAMING
+            and chat(app)._live is None
+        ),
+        "a finished answer",
+    )
+
+
+async def test_prompt_streams_an_answer_with_usage() -> None:
+    directory = short_dir()
+    async with daemon(directory):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "hello")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.content, turn.state) == ("alpha beta gamma", TurnState.COMPLETE)
+            assert (turn.completion_tokens, turn.backend) == (3, "mock")
+            assert chat(app).prompt.text == ""
+
+
+async def test_prompt_typed_before_ready_is_queued_and_goes_out_on_ready() -> None:
+    directory = short_dir()
+    app = app_for(directory)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await send(pilot, "early")
+        user = chat(app).conversation.turns[0]
+        assert user.state is TurnState.QUEUED
+        async with daemon(directory, bind_delay_s=0.05):
+            await answered(pilot, app)
+            assert user.state is TurnState.COMPLETE
+            assert chat(app).conversation.turns[-1].content == "alpha beta gamma"
+
+
+async def test_escape_withdraws_a_queued_prompt_back_into_the_box() -> None:
+    app = app_for(short_dir())
+    async with app.run_test(size=(140, 42)) as pilot:
+        await send(pilot, "not yet")
+        assert chat(app).conversation.turns[0].state is TurnState.QUEUED
+        await pilot.press("escape")
+        assert chat(app).conversation.turns == []
+        assert chat(app).prompt.text == "not yet"
+
+
+async def test_escape_cancels_and_keeps_the_partial_answer() -> None:
+    directory = short_dir()
+    async with daemon(
+        directory, tokens=tuple(f"t{i} " for i in range(500)), token_delay_s=0.01
+    ) as d:
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "long")
+            await until(
+                pilot,
+                lambda: "t3" in chat(app).conversation.turns[-1].content,
+                "some tokens",
+            )
+            await pilot.press("escape")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert turn.state is TurnState.CANCELLED
+            assert turn.content.startswith("t0 t1 t2 t3")
+            await until(pilot, lambda: d.cancelled_requests == 1, "the daemon saw the cancel")
+            assert chat(app).prompt.text == ""  # a cancel does not put the prompt back
+
+
+async def test_daemon_dying_mid_answer_keeps_text_and_restores_the_prompt() -> None:
+    directory = short_dir()
+    async with daemon(directory, drop_after=2):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "question")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert turn.state is TurnState.ERROR
+            assert turn.error_code == "backend_unavailable"
+            assert turn.content == "alpha beta "
+            # The prompt comes back so it can be fixed and resent; Enter replaces that turn.
+            assert chat(app).prompt.text == "question"
+            assert "Editing turn #1" in str(chat(app).query_one("#banner").render())
+
+
+async def test_queue_full_is_retried_with_a_countdown_then_reported() -> None:
+    directory = short_dir()
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+        await anyio.lowlevel.checkpoint()
+
+    async with daemon(directory, error_before_stream=("queue_full", "queue full")) as d:
+        app = app_for(directory, sleep=no_wait)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "busy?")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.state, turn.error_code) == (TurnState.ERROR, "queue_full")
+            assert d.requests_seen == 6  # the first try and five retries
+            assert len(waits) == 1 + 2 + 4 + 8 + 8
+
+
+async def test_invalid_request_is_never_retried() -> None:
+    directory = short_dir()
+    async with daemon(directory, error_before_stream=("invalid_request", "bad")) as d:
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "x")
+            await answered(pilot, app)
+            assert chat(app).conversation.turns[-1].error_code == "invalid_request"
+            assert d.requests_seen == 1
+
+
+async def test_regenerate_and_edit_an_earlier_turn() -> None:
+    directory = short_dir()
+    async with daemon(directory) as d:
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "one")
+            await answered(pilot, app)
+            await send(pilot, "two")
+            await answered(pilot, app)
+            await pilot.press("f5")
+            await until(pilot, lambda: d.completed_requests == 3, "the regenerated answer")
+            await answered(pilot, app)
+            assert [t.content for t in chat(app).conversation.turns] == [
+                "one",
+                "alpha beta gamma",
+                "two",
+                "alpha beta gamma",
+            ]
+            await pilot.press("ctrl+t", "up", "up", "up", "e")  # select "one", edit it
+            assert chat(app).prompt.text == "one"
+            chat(app).prompt.set_prompt("uno")
+            chat(app).prompt.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: d.completed_requests == 4, "the answer to the edit")
+            await answered(pilot, app)
+            assert [t.content for t in chat(app).conversation.turns] == ["uno", "alpha beta gamma"]
+
+
+async def test_copy_the_answer_and_a_code_block() -> None:
+    directory = short_dir()
+    async with daemon(directory, tokens=("Run:\n\n```sh\nls -la\n```\n",)):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "how?")
+            await answered(pilot, app)
+            await pilot.press("f9")
+            await pilot.pause()
+            assert app.clipboard == "Run:\n\n```sh\nls -la\n```\n"
+            await pilot.press("ctrl+t", "1")
+            await pilot.pause()
+            assert app.clipboard == "ls -la"
+            notices = [n.message for n in app._notifications]
+            assert any("Copied sh code block 1 of turn #2" in n for n in notices)
+
+
+async def test_restart_leaves_a_marker_and_the_next_answer_works() -> None:
+    directory = short_dir()
+    async with daemon(directory) as d:
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "before")
+            await answered(pilot, app)
+            await d.restart()
+            await until(
+                pilot,
+                lambda: (
+                    any(t.role == "marker" for t in chat(app).conversation.turns)
+                    and app.inference_ready
+                ),
+                "a restart marker and ready again",
+            )
+            await send(pilot, "after")
+            await until(pilot, lambda: d.completed_requests == 2, "an answer after the restart")
+            markers = [t.content for t in chat(app).conversation.turns if t.role == "marker"]
+            assert any("restarting" in m for m in markers)
+
+
+async def test_without_admin_the_app_falls_back_to_the_inference_socket() -> None:
+    directory = short_dir()
+    async with daemon(directory):
+        resolution = resolve_endpoints(socket=directory / "infer.sock", env={})
+        resolution = replace(resolution, admin=None)
+        app = InferdApp(AppConfig(resolution=resolution))
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready via Pattern A")
+            assert app.daemon_state.kind == "admin_unavailable"
+            await send(pilot, "hi")
+            await answered(pilot, app)
+            assert chat(app).conversation.turns[-1].state is TurnState.COMPLETE
+
+
+async def test_a_v2_only_daemon_is_named_and_nothing_is_sent() -> None:
+    directory = short_dir()
+    async with daemon(directory, era="0.4") as d:
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.daemon_state.kind == "v2_only", "v2 detected")
+            assert "v2" in chat(app).status_bar.summary_text
+            await send(pilot, "hi")
+            await pilot.pause()
+            assert d.requests_seen == 0
+            assert chat(app).conversation.turns[0].state is TurnState.QUEUED
+
+
+async def test_hostile_error_text_never_reaches_the_terminal_raw() -> None:
+    directory = short_dir()
+    hostile = "\x1b]52;c;cHduZWQ=\x07[bold]boom[/bold]\x1b[2J"
+    async with daemon(directory, error_before_stream=("backend_unavailable", hostile)):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "x")
+            await answered(pilot, app)
+            view = chat(app).transcript
+            rendered = "".join(
+                segment.text for y in range(view.size.height) for segment in view.render_line(y)
+            )
+            assert "\x1b" not in rendered and "\x07" not in rendered
+            assert "[bold]boom[/bold]" in rendered
+
+
+async def test_invalid_sampling_field_blocks_sending_and_keeps_the_prompt() -> None:
+    directory = short_dir()
+    async with daemon(directory) as d:
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            sidebar = chat(app).sidebar
+            field = sidebar.query_one("#sampling-top-k")
+            field.value = "-3"  # type: ignore[attr-defined]
+            await pilot.pause()
+            await send(pilot, "keep me")
+            assert d.requests_seen == 0
+            assert chat(app).prompt.text == "keep me"
+
+
+async def test_answers_are_saved_as_they_happen(tmp_path: Path) -> None:
+    directory = short_dir()
+    store = Store.open(tmp_path / "db.sqlite3")
+    async with daemon(directory):
+        app = app_for(directory, store=store)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "persist me")
+            await answered(pilot, app)
+    conversations = store.list_conversations()
+    assert [c.title for c in conversations] == ["persist me"]
+    turns = store.turns(conversations[0].id)
+    assert [(t.role, t.content, t.state) for t in turns] == [
+        ("user", "persist me", "complete"),
+        ("assistant", "alpha beta gamma", "complete"),
+    ]
+    assert turns[1].completion_tokens == 3
+    store.close()
+
+
+async def test_small_terminal_collapses_the_panels_and_f2_f3_bring_them_back() -> None:
+    app = app_for(short_dir())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        assert screen.has_class("-hide-sidebar") and screen.has_class("-hide-admin")
+        await pilot.press("f2")
+        assert not screen.has_class("-hide-sidebar")
+        await pilot.press("f3")
+        assert not screen.has_class("-hide-admin")
+
+
+async def test_keymap_from_config_rebinds_by_id() -> None:
+    directory = short_dir()
+    async with daemon(directory) as d:
+        app = app_for(directory, keymap={"regenerate": "f12"})
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "q")
+            await answered(pilot, app)
+            await pilot.press("f12")
+            await until(pilot, lambda: d.completed_requests == 2, "regenerated via f12")
+
+
+async def test_help_lists_every_binding_and_the_palette_has_every_action() -> None:
+    app = app_for(short_dir())
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.press("f1")
+        from textual.widgets import DataTable
+
+        from inferd_tui.ui.bindings import all_binding_ids
+        from inferd_tui.ui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        shown = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        assert shown == all_binding_ids()
+        await pilot.press("escape")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for needed in (
+            "Cancel generation",
+            "Regenerate last answer",
+            "Grammar workbench",
+            "Conversations",
+            "Copy answer",
+            "Toggle admin events",
+        ):
+            assert needed in titles

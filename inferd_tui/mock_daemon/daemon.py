@@ -179,7 +179,16 @@ class MockDaemon:
 
     Addresses: ``socket_path``, ``admin_path``, ``tcp_address``, ``v2_socket_path`` (era
     0.4 only). ``ready`` is set when the inference socket is bound (a fresh Event after
-    each :meth:`restart`). Counters for tests, each paired with :meth:`wait_until`.
+    each :meth:`restart`); ``state`` is the latest admin status.
+
+    Counters, for tests (await any condition on them with :meth:`wait_until`, never a
+    sleep): ``connections_accepted``, ``open_connections``, ``admin_connections_accepted``,
+    ``admin_clients``, ``admin_clients_dropped``, ``admin_events_published``,
+    ``requests_seen`` (lines taken as requests), ``completed_requests`` (``done`` sent),
+    ``failed_requests`` (terminal ``error`` from the backend), ``rejected_requests``
+    (decode/validation/too large), ``queue_full_rejections``, ``cancelled_requests``
+    (client disconnected first), ``auth_failures``, ``queued_generations``,
+    ``active_generations``.
     """
 
     def __init__(self, config: MockConfig) -> None:
@@ -241,6 +250,13 @@ class MockDaemon:
                     with anyio.CancelScope(shield=True):
                         await daemon.shutdown()
                     task_group.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # One failure (usually the caller's own, from the body): raise it as itself.
+            if len(group.exceptions) == 1 and not isinstance(
+                group.exceptions[0], BaseExceptionGroup
+            ):
+                raise group.exceptions[0] from None
+            raise
         finally:
             if daemon._temp_dir is not None:
                 shutil.rmtree(daemon._temp_dir, ignore_errors=True)

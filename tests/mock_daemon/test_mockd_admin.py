@@ -396,3 +396,14 @@ async def test_default_paths_are_a_private_temp_dir() -> None:
             await wire.send(request("tmp"))
             assert (await wire.answer())[-1]["type"] == "done"
     assert not runtime_dir.exists()
+
+
+async def test_an_error_in_the_body_propagates_as_itself(sock_dir: Path) -> None:
+    async def body() -> None:
+        async with MockDaemon.start(config(sock_dir)) as daemon:
+            await daemon.wait_ready()
+            raise LookupError("from the body")
+
+    with pytest.raises(LookupError, match="from the body"):
+        await body()
+    assert not (sock_dir / "infer.sock").exists()

@@ -23,8 +23,9 @@ Pure: no Textual, no Rich, no I/O (only :mod:`inferd_tui.proto` and pure helpers
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
-from typing import Literal, Protocol, TypeAlias
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Any, Literal, NamedTuple, Protocol, TypeAlias
 
 from inferd_tui.humanize import human_bytes, human_duration, human_rate
 from inferd_tui.proto.models import AdminEvent, AdminStatus, LoadPhase
@@ -90,12 +91,13 @@ class AdminNoticeLike(Protocol):
     def error(self) -> object | None: ...
 
 
-@dataclass(frozen=True)
-class DownloadProgress:
+class DownloadProgress(NamedTuple):
     """The model download as of the latest ``download`` frame.
 
     ``total_bytes`` (and so ``percent`` and ``eta_s``) is ``None`` when the daemon does not
     know the size: show an indeterminate bar. ``rate_bytes_per_s`` needs two frames.
+    A named tuple rather than a frozen dataclass: one is built per download frame, and
+    frozen dataclasses are slow to construct.
     """
 
     downloaded_bytes: int
@@ -191,7 +193,7 @@ class DaemonState:
 
     # --- derived ----------------------------------------------------------------------
 
-    @property
+    @cached_property
     def kind(self) -> StateKind:
         if self.era == "0.4+":
             return "v2_only"
@@ -278,21 +280,30 @@ class DaemonState:
 
     # --- transitions ------------------------------------------------------------------
 
-    def _settle(self, draft: DaemonState, now: float) -> DaemonState:
-        """``draft`` (derived from ``self``) with the bookkeeping fields brought up to date."""
-        changed = draft.kind != self.kind
-        return replace(
-            draft,
-            updated_at=now,
-            kind_since=now if changed else self.kind_since,
-            ever_ready=self.ever_ready or draft.is_ready,
-        )
+    def _evolve(self, now: float, **changes: Any) -> DaemonState:
+        """A copy with ``changes`` applied and the bookkeeping fields brought up to date.
+
+        Copies the instance dict instead of calling ``dataclasses.replace``: admin floods
+        fold every event, and ``replace`` re-runs ``__init__`` over every field.
+        """
+        assert changes.keys() <= _FIELD_NAMES, changes.keys() - _FIELD_NAMES
+        fields = dict(self.__dict__)
+        fields.pop("kind", None)  # the cached property belongs to this state only
+        fields.update(changes)
+        draft = object.__new__(DaemonState)
+        draft.__dict__.update(fields)
+        kind = draft.kind
+        fields = draft.__dict__
+        fields["updated_at"] = now
+        fields["kind_since"] = now if kind != self.kind else self.kind_since
+        fields["ever_ready"] = self.ever_ready or draft.is_ready
+        return draft
 
     def with_admin_event(self, event: AdminEvent, now: float) -> DaemonState:
         """Fold one admin frame. Any frame proves the admin socket is connected."""
         if event.is_capabilities:
-            return self._settle(
-                replace(self, admin_link="connected", capabilities=(*self.capabilities, event)), now
+            return self._evolve(
+                now, admin_link="connected", capabilities=(*self.capabilities, event)
             )
         samples: tuple[tuple[float, int], ...] = ()
         download: DownloadProgress | None = None
@@ -307,17 +318,14 @@ class DaemonState:
             kept = previous[-(RATE_WINDOW_SAMPLES - 1) :] if same_download else ()
             samples = (*kept, (now, event.downloaded_bytes))
             download = _download_progress(event, samples)
-        return self._settle(
-            replace(
-                self,
-                admin_link="connected",
-                admin_event=event,
-                admin_problem=None,
-                admin_retry_in=None,
-                download=download,
-                download_samples=samples,
-            ),
+        return self._evolve(
             now,
+            admin_link="connected",
+            admin_event=event,
+            admin_problem=None,
+            admin_retry_in=None,
+            download=download,
+            download_samples=samples,
         )
 
     def with_admin_notice(self, notice: AdminNoticeLike, now: float) -> DaemonState:
@@ -325,102 +333,81 @@ class DaemonState:
         kind = notice.kind
         if kind == "connected":
             # The daemon re-sends capabilities and a snapshot on every connection.
-            return self._settle(
-                replace(
-                    self,
-                    admin_link="connected",
-                    admin_event=None,
-                    admin_problem=None,
-                    admin_retry_in=None,
-                    capabilities=(),
-                    download=None,
-                    download_samples=(),
-                ),
+            return self._evolve(
                 now,
+                admin_link="connected",
+                admin_event=None,
+                admin_problem=None,
+                admin_retry_in=None,
+                capabilities=(),
+                download=None,
+                download_samples=(),
             )
         if kind == "disconnected":
             # EOF: the daemon exited, crashed or dropped us; its inference socket is
             # not to be trusted until Pattern A connects again.
-            return self._settle(
-                replace(
-                    self,
-                    admin_link="disconnected",
-                    admin_problem=notice.message,
-                    admin_retry_in=notice.retry_in,
-                    inference_connected=False,
-                    download=None,
-                    download_samples=(),
-                ),
+            return self._evolve(
                 now,
+                admin_link="disconnected",
+                admin_problem=notice.message,
+                admin_retry_in=notice.retry_in,
+                inference_connected=False,
+                download=None,
+                download_samples=(),
             )
         if kind in ("permission_denied", "unavailable"):
-            return self._settle(
-                replace(
-                    self,
-                    admin_link="unavailable",
-                    admin_event=None,
-                    admin_problem=_admin_problem(notice),
-                    admin_retry_in=notice.retry_in,
-                    download=None,
-                    download_samples=(),
-                ),
+            return self._evolve(
                 now,
+                admin_link="unavailable",
+                admin_event=None,
+                admin_problem=_admin_problem(notice),
+                admin_retry_in=notice.retry_in,
+                download=None,
+                download_samples=(),
             )
         if kind == "retrying":
             link: AdminLink = "disconnected" if self.admin_link == "disconnected" else "retrying"
-            return self._settle(
-                replace(
-                    self,
-                    admin_link=link,
-                    admin_problem=notice.message,
-                    admin_retry_in=notice.retry_in,
-                ),
+            return self._evolve(
                 now,
+                admin_link=link,
+                admin_problem=notice.message,
+                admin_retry_in=notice.retry_in,
             )
         # "malformed" and future kinds say nothing about the daemon's state.
-        return self._settle(self, now)
+        return self._evolve(now)
 
     def with_inference_retry(
         self, address: str, delay_s: float, error_text: str, now: float
     ) -> DaemonState:
         """Pattern A failed transiently at ``address``; the next dial is in ``delay_s``."""
-        return self._settle(
-            replace(
-                self,
-                inference_address=address,
-                inference_connected=False,
-                inference_retry_in=delay_s,
-                inference_retry_at=now + delay_s,
-                inference_error=error_text,
-            ),
+        return self._evolve(
             now,
+            inference_address=address,
+            inference_connected=False,
+            inference_retry_in=delay_s,
+            inference_retry_at=now + delay_s,
+            inference_error=error_text,
         )
 
     def with_inference_connected(self, address: str, now: float) -> DaemonState:
-        return self._settle(
-            replace(
-                self,
-                inference_address=address,
-                inference_connected=True,
-                inference_retry_in=None,
-                inference_retry_at=None,
-                inference_error=None,
-            ),
+        return self._evolve(
             now,
+            inference_address=address,
+            inference_connected=True,
+            inference_retry_in=None,
+            inference_retry_at=None,
+            inference_error=None,
         )
 
     def with_inference_lost(self, address: str, reason: str, now: float) -> DaemonState:
         """The inference socket is gone (or given up on) and no retry is scheduled."""
-        return self._settle(
-            replace(
-                self,
-                inference_address=address,
-                inference_connected=False,
-                inference_retry_in=None,
-                inference_retry_at=None,
-                inference_error=reason,
-            ),
+        return self._evolve(
             now,
+            inference_address=address,
+            inference_connected=False,
+            inference_retry_in=None,
+            inference_retry_at=None,
+            inference_error=reason,
         )
 
     # --- presentation -----------------------------------------------------------------
@@ -531,3 +518,6 @@ def _admin_problem(notice: AdminNoticeLike) -> str:
     if isinstance(title, str) and title:
         return title
     return notice.message
+
+
+_FIELD_NAMES = frozenset(field.name for field in fields(DaemonState))

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, ProgressBar
 
 from inferd_tui.daemon_state import DaemonState
 from inferd_tui.proto import AdminEvent, parse_admin_event
+from inferd_tui.ui.widgets import admin_panel
 from inferd_tui.ui.widgets.admin_panel import (
     MAX_LINE_CHARS,
     AdminLog,
@@ -289,9 +290,19 @@ async def test_filter_count_follows_lines_leaving_the_tail() -> None:
         panel.set_filter("ready")
         for event in (admin(status="ready"), admin(status="starting"), admin(status="ready")):
             feed.event(event)
+        await settle(app, panel)
+        log = panel.query_one(AdminLog)
+        assert app.query_one("#admin-count", Label).content == "2 of 3 lines"
+        assert len(log.lines) == 2
         feed.event(admin(status="draining"))  # pushes the first "ready" out
         await settle(app, panel)
         assert app.query_one("#admin-count", Label).content == "1 of 3 lines"
+        assert list(log.lines) == ["12:00:02 ready"]
+        feed.event(admin(status="starting"))
+        feed.event(admin(status="starting"))
+        await settle(app, panel)
+        assert app.query_one("#admin-count", Label).content == "0 of 3 lines"
+        assert log.line_count == 0
 
 
 async def test_clear_forgets_every_line() -> None:
@@ -340,7 +351,14 @@ async def test_follow_toggle() -> None:
         assert app.query_one("#admin-follow-state", Label).content == "following"
 
 
-async def test_tail_limit_bounds_memory() -> None:
+async def test_tail_limit_bounds_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    formatted: list[AdminEvent] = []
+
+    def counting_format_event(event: AdminEvent, received_at: datetime) -> str:
+        formatted.append(event)
+        return format_event(event, received_at)
+
+    monkeypatch.setattr(admin_panel, "format_event", counting_format_event)
     app = PanelApp(tail_limit=1000)
     async with app.run_test(size=(140, 42)):
         panel = app.query_one(AdminPanel)
@@ -351,6 +369,7 @@ async def test_tail_limit_bounds_memory() -> None:
         assert len(panel.lines) == 1000
         assert panel.lines[0].endswith("n=19000") and panel.lines[-1].endswith("n=19999")
         assert panel.query_one(AdminLog).line_count == 1000
+        assert len(formatted) == 1000  # lines that fell out of the tail were never formatted
 
 
 def test_tail_limit_must_be_positive() -> None:
@@ -455,21 +474,55 @@ async def test_status_bar_shows_the_summary_coloured_by_kind_and_extra_text() ->
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
         bar = app.query_one(DaemonStatusBar)
-        assert bar.has_class("-connecting")
+        kinds = [bar.kind]
+        assert bar.summary_text.startswith("◌ connecting")
         state = DaemonState().with_inference_retry("/run/infer.sock", 1.6, "no daemon", 0)
         bar.update_state(state)
         bar.set_extra("/run/infer.sock · not saving")
         await pilot.pause()
-        assert bar.has_class("-disconnected") and not bar.has_class("-connecting")
+        kinds.append(bar.kind)
         assert bar.summary_text == "○ disconnected · /run/infer.sock · retrying in 1.6 s"
         assert bar.extra_text == "/run/infer.sock · not saving"
+        line = bar_line(bar)
+        assert line.startswith("○ disconnected · /run/infer.sock · retrying in 1.6 s")
+        assert line.rstrip().endswith("/run/infer.sock · not saving")
+        disconnected_colour = bar.render().style
         ready = state.with_inference_connected("/run/infer.sock", 1)
         bar.update_state(ready)
         await pilot.pause()
-        assert bar.has_class("-ready") and not bar.has_class("-disconnected")
+        kinds.append(bar.kind)
+        assert kinds == ["connecting", "disconnected", "ready"]
+        assert bar_line(bar).startswith("● ready · /run/infer.sock")
+        assert bar.render().style != disconnected_colour
         assert bar.region.height == 1 and bar.region.y == 0
-        disconnected_colour = app.query_one(".status-summary").styles.color
-        assert disconnected_colour is not None
+
+
+def bar_line(bar: DaemonStatusBar) -> str:
+    return "".join(segment.text for segment in bar.render_line(0)).strip()
+
+
+async def test_status_bar_gives_the_summary_room_first_on_a_narrow_screen() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = app.query_one(DaemonStatusBar)
+        state = DaemonState().with_inference_retry("/run/user/1000/inferd/infer.sock", 1.6, "x", 0)
+        bar.update_state(state)
+        bar.set_extra("/run/user/1000/inferd/infer.sock · not saving (--no-save)")
+        await pilot.pause()
+        line = bar_line(bar)
+        assert line == "○ disconnected · /run/user/1000/inferd/infer.sock · retrying in 1.6 s"
+        # Less than MIN_EXTRA_CELLS left: the extra text gives way entirely; with more
+        # room it is cut, and says so.
+        bar.update_state(DaemonState().with_inference_retry("/run/infer.sock", 1.6, "x", 0))
+        await pilot.pause()
+        line = bar_line(bar)
+        assert line.startswith("○ disconnected · /run/infer.sock · retrying in 1.6 s  /run/user")
+        assert line.endswith("…") and len(line) <= 78
+        bar.set_extra("x" * 200)
+        bar.update_state(state.with_inference_lost("/a/very/long/path/" * 5, "y" * 80, 1))
+        await pilot.pause()
+        line = bar_line(bar)
+        assert line.endswith("…") and "x" not in line and len(line) <= 80
 
 
 async def test_fits_at_80x24() -> None:

@@ -16,6 +16,8 @@ import json
 import time
 from collections import deque
 from datetime import datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
@@ -38,21 +40,38 @@ if TYPE_CHECKING:
 DEFAULT_TAIL_LIMIT = 5000
 FLUSHES_PER_SECOND = 10
 FLUSH_INTERVAL_S = 1 / FLUSHES_PER_SECOND
+#: During a flood (a batch of at least FLOOD_BATCH lines) flush less often: each flush
+#: rewrites up to a whole tail, most of which the next one pushes out again.
+FLOOD_BATCH = 1000
+FLOOD_FLUSH_INTERVAL_S = 0.25
 #: One hostile value must not cost megabytes per retained line.
 MAX_VALUE_CHARS = 500
 MAX_KEY_CHARS = 100
 MAX_LINE_CHARS = 2000
 
 NOTICE_MARK = "⚑"
+#: The envelope, shown first (status, phase) or not at all (id, type when "status").
+_NOT_DETAILS = frozenset({"id", "type", "status", "phase", "invalid_keys"})
 #: Every line starts with ``HH:MM:SS `` so the kind of a line is found at this offset.
 _BODY_OFFSET = 9
 
 
-def _shown(text: str, limit: int = MAX_VALUE_CHARS) -> str:
-    """One safe line of at most ``limit`` characters (clipped before the work is done)."""
-    kept, dropped = clip(text, limit)
+def _make_shown(text: str, limit: int) -> str:
+    kept, dropped = clip(text, limit)  # clip first: sanitizing 1 MB to show 500 is waste
     safe = sanitize(kept, keep_newlines=False)
     return f"{safe}…(+{dropped:,} chars)" if dropped else safe
+
+
+# Floods repeat the same statuses, phases, keys, paths and URLs: remember short ones.
+_CACHED_UP_TO = 256
+_shown_short = lru_cache(maxsize=4096)(_make_shown)
+
+
+def _shown(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """One safe line of at most ``limit`` characters (plus a note of what was cut)."""
+    if len(text) <= _CACHED_UP_TO:
+        return _shown_short(text, limit)
+    return _make_shown(text, limit)
 
 
 def format_value(key: str, value: Any) -> str:
@@ -70,21 +89,63 @@ def format_value(key: str, value: Any) -> str:
     return _shown(json.dumps(value, ensure_ascii=False, default=str))
 
 
+def _detail_items(event: AdminEvent) -> list[tuple[str, Any]]:
+    """What ``event.details()`` returns, without a ``model_dump`` per event (floods)."""
+    extra = event.model_extra or {}
+    items = [
+        (key, extra[key] if key in extra else getattr(event, key))
+        for key in event.model_fields_set
+        if key not in _NOT_DETAILS
+    ]
+    if event.invalid_keys:
+        items.extend(event.invalid_keys.items())
+    items.sort(key=itemgetter(0))
+    return items
+
+
+def _clock_text(moment: datetime) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+
+
 def format_event(event: AdminEvent, received_at: datetime) -> str:
     """``HH:MM:SS status phase key=value …`` for one admin event."""
-    parts = [f"{received_at:%H:%M:%S}", _shown(event.status) if event.status else '""']
+    parts = [_clock_text(received_at), _shown(event.status) if event.status else '""']
     if event.phase is not None:
         parts.append(_shown(event.phase))
     if event.type != "status":
         parts.append(f"type={_shown(event.type)}")
-    for key, value in event.details().items():
+    for key, value in _detail_items(event):
         parts.append(f"{_shown(key, MAX_KEY_CHARS)}={format_value(key, value)}")
     line = " ".join(parts)
     return line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 1] + "…"
 
 
 def format_notice(notice: AdminNoticeLike, received_at: datetime) -> str:
-    return f"{received_at:%H:%M:%S} {NOTICE_MARK} {_shown(notice.message, MAX_LINE_CHARS)}"
+    return f"{_clock_text(received_at)} {NOTICE_MARK} {_shown(notice.message, MAX_LINE_CHARS)}"
+
+
+class _Entry:
+    """One retained line, formatted when first needed: most of a flood never is, since
+    only the newest ``tail_limit`` lines are kept. The event is dropped once formatted."""
+
+    __slots__ = ("_received_at", "_source", "_text")
+
+    def __init__(self, source: AdminEvent | AdminNoticeLike, received_at: datetime) -> None:
+        self._source: AdminEvent | AdminNoticeLike | None = source
+        self._received_at = received_at
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            source = self._source
+            if isinstance(source, AdminEvent):
+                self._text = format_event(source, self._received_at)
+            else:
+                assert source is not None
+                self._text = format_notice(source, self._received_at)
+            self._source = None
+        return self._text
 
 
 class AdminLog(Log):
@@ -149,14 +210,15 @@ class AdminPanel(Vertical):
         if tail_limit < 1:
             raise ValueError(f"tail_limit must be at least 1, not {tail_limit}")
         self.tail_limit = tail_limit
-        self._lines: deque[str] = deque(maxlen=tail_limit)
-        # Lines not yet written to the Log (only those that pass the filter).
-        self._pending: deque[str] = deque(maxlen=tail_limit)
+        self._entries: deque[_Entry] = deque(maxlen=tail_limit)
+        # Entries not yet written to the Log (a subset of the newest entries).
+        self._pending: deque[_Entry] = deque(maxlen=tail_limit)
         self._filter = ""
         self._matching = 0  # retained lines that pass the filter (when there is one)
         self._rerender = False
         self._flush_scheduled = False
         self._last_flush = 0.0
+        self._flush_interval = FLUSH_INTERVAL_S
         self._state: DaemonState | None = None
         self._state_changed = False
         self._log = AdminLog(max_lines=tail_limit, id="admin-log")
@@ -184,7 +246,7 @@ class AdminPanel(Vertical):
     @property
     def lines(self) -> list[str]:
         """The retained formatted lines, oldest first (at most ``tail_limit``)."""
-        return list(self._lines)
+        return [entry.text for entry in self._entries]
 
     @property
     def filter_text(self) -> str:
@@ -192,7 +254,7 @@ class AdminPanel(Vertical):
 
     def add_event(self, event: AdminEvent, *, received_at: datetime, state: DaemonState) -> None:
         """Record one admin event; ``state`` is the daemon state after folding it."""
-        self._append(format_event(event, received_at))
+        self._append(_Entry(event, received_at))
         if state is not self._state:
             self._state, self._state_changed = state, True
 
@@ -208,31 +270,21 @@ class AdminPanel(Vertical):
         Pass ``state`` when you have it; without it a disconnect still hides the
         download progress (the numbers would go stale).
         """
-        self._append(format_notice(notice, received_at))
+        self._append(_Entry(notice, received_at))
         if state is not None:
             self._state, self._state_changed = state, True
         elif notice.kind != "malformed" and self._state is not None:
             self._state, self._state_changed = None, True
 
-    def _append(self, line: str) -> None:
-        lines = self._lines
-        if self._filter:
-            if len(lines) == lines.maxlen and self._filter in lines[0].lower():
-                self._matching -= 1
-            lines.append(line)
-            if self._filter in line.lower():
-                self._matching += 1
-                self._pending.append(line)
-        else:
-            lines.append(line)
-            self._pending.append(line)
+    def _append(self, entry: _Entry) -> None:
+        self._entries.append(entry)
+        self._pending.append(entry)
         self._schedule_flush()
 
     def clear(self) -> None:
         """Forget every retained line (the download progress stays)."""
-        self._lines.clear()
+        self._entries.clear()
         self._pending.clear()
-        self._matching = 0
         self._rerender = True
         self.flush()
 
@@ -242,8 +294,6 @@ class AdminPanel(Vertical):
         if needle == self._filter:
             return
         self._filter = needle
-        self._matching = sum(needle in line.lower() for line in self._lines) if needle else 0
-        self._pending.clear()
         self._rerender = True
         self.flush()
 
@@ -253,7 +303,7 @@ class AdminPanel(Vertical):
         if self._flush_scheduled or not self.is_mounted:
             return
         self._flush_scheduled = True
-        wait = FLUSH_INTERVAL_S - (time.monotonic() - self._last_flush)
+        wait = self._flush_interval - (time.monotonic() - self._last_flush)
         if wait <= 0:
             self.call_later(self._timed_flush)
         else:
@@ -268,26 +318,49 @@ class AdminPanel(Vertical):
         if not self.is_mounted:
             return
         self._last_flush = time.monotonic()
-        log = self._log
         if self._rerender:
             self._rerender = False
             self._pending.clear()
-            log.clear()
-            needle = self._filter
-            shown = [line for line in self._lines if needle in line.lower()] if needle else None
-            log.write_lines(shown if shown is not None else list(self._lines), self.follow)
-            log.refresh()
+            self._render_all()
         elif self._pending:
-            batch = list(self._pending)
+            flooding = len(self._pending) >= FLOOD_BATCH
+            self._flush_interval = FLOOD_FLUSH_INTERVAL_S if flooding else FLUSH_INTERVAL_S
+            batch = [entry.text for entry in self._pending]
             self._pending.clear()
-            log.write_lines(batch)
+            self._write_batch(batch)
         self._update_count()
         if self._state_changed:
             self._state_changed = False
             self._update_download()
 
+    def _render_all(self) -> None:
+        log, needle = self._log, self._filter
+        lines = [entry.text for entry in self._entries]
+        if needle:
+            lines = [line for line in lines if needle in line.lower()]
+            self._matching = len(lines)
+        log.clear()
+        log.max_lines = self.tail_limit
+        log.write_lines(lines, self.follow)
+        log.refresh()
+
+    def _write_batch(self, batch: list[str]) -> None:
+        log, needle = self._log, self._filter
+        if not needle:
+            log.write_lines(batch)  # the Log keeps the same tail as the entries
+            return
+        # Only matching lines reach the Log, so its own tail limit would keep matches the
+        # entries have already dropped: cap it at the number of matches still retained.
+        self._matching = sum(needle in entry.text.lower() for entry in self._entries)
+        if self._matching == 0:
+            log.clear()
+            log.refresh()
+            return
+        log.max_lines = self._matching
+        log.write_lines([line for line in batch if needle in line.lower()])
+
     def _update_count(self) -> None:
-        total = len(self._lines)
+        total = len(self._entries)
         plural = "" if total == 1 else "s"
         text = (
             f"{self._matching} of {total} line{plural}" if self._filter else f"{total} line{plural}"

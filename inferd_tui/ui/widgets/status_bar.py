@@ -2,79 +2,112 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Label
+from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from inferd_tui.daemon_state import DaemonState
+    from inferd_tui.daemon_state import DaemonState, StateKind
 
 
-class DaemonStatusBar(Horizontal):
-    """Shows :meth:`DaemonState.summary` coloured by kind (class ``-<kind>``), plus extra text.
+MIN_EXTRA_CELLS = 8
 
-    Cheap to update on every state change: labels are only touched when their text changes.
+
+class DaemonStatusBar(Widget):
+    """Shows :meth:`DaemonState.summary`, coloured by kind, and a short extra text.
+
+    Built for a state change per admin event: :meth:`update_state` only keeps the state
+    and asks for a repaint; the summary is formatted when the line is drawn (at most once
+    per frame). Colours are component classes, so a kind change restyles nothing.
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status-bar--ok",
+        "status-bar--busy",
+        "status-bar--warning",
+        "status-bar--error",
+        "status-bar--muted",
+        "status-bar--extra",
+    }
 
     DEFAULT_CSS = """
-    DaemonStatusBar { dock: top; height: 1; background: $panel; }
-    DaemonStatusBar > .status-summary {
-        width: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted;
-    }
-    DaemonStatusBar > .status-extra {
-        width: auto; max-width: 50%; padding: 0 1; color: $text-muted;
-        text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    DaemonStatusBar.-ready > .status-summary { color: $success; }
-    DaemonStatusBar.-starting > .status-summary,
-    DaemonStatusBar.-loading > .status-summary,
-    DaemonStatusBar.-restarting > .status-summary { color: $accent; }
-    DaemonStatusBar.-draining > .status-summary,
-    DaemonStatusBar.-admin_unavailable > .status-summary,
-    DaemonStatusBar.-unknown_status > .status-summary { color: $warning; }
-    DaemonStatusBar.-disconnected > .status-summary,
-    DaemonStatusBar.-v2_only > .status-summary { color: $error; text-style: bold; }
+    DaemonStatusBar { dock: top; height: 1; background: $panel; padding: 0 1; }
+    DaemonStatusBar > .status-bar--ok { color: $success; }
+    DaemonStatusBar > .status-bar--busy { color: $accent; }
+    DaemonStatusBar > .status-bar--warning { color: $warning; }
+    DaemonStatusBar > .status-bar--error { color: $error; text-style: bold; }
+    DaemonStatusBar > .status-bar--muted { color: $text-muted; }
+    DaemonStatusBar > .status-bar--extra { color: $text-muted; }
     """
+
+    KIND_COMPONENTS: ClassVar[dict[str, str]] = {
+        "connecting": "status-bar--muted",
+        "ready": "status-bar--ok",
+        "starting": "status-bar--busy",
+        "loading": "status-bar--busy",
+        "restarting": "status-bar--busy",
+        "draining": "status-bar--warning",
+        "admin_unavailable": "status-bar--warning",
+        "unknown_status": "status-bar--warning",
+        "disconnected": "status-bar--error",
+        "v2_only": "status-bar--error",
+    }
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._summary = Label("◌ connecting to the daemon…", classes="status-summary")
-        self._extra = Label("", classes="status-extra")
-        self._summary_text = ""
+        self._state: DaemonState | None = None
         self._extra_text = ""
-        self._kind = "connecting"
-        self.add_class("-connecting")
 
-    def compose(self) -> ComposeResult:
-        yield self._summary
-        yield self._extra
+    @property
+    def kind(self) -> StateKind:
+        return self._state.kind if self._state is not None else "connecting"
 
     @property
     def summary_text(self) -> str:
-        return self._summary_text
+        if self._state is None:
+            return "◌ connecting to the daemon…"
+        return self._state.summary()
 
     @property
     def extra_text(self) -> str:
         return self._extra_text
 
     def update_state(self, state: DaemonState) -> None:
-        if state.kind != self._kind:
-            self.remove_class(f"-{self._kind}")
-            self._kind = state.kind
-            self.add_class(f"-{self._kind}")
-        summary = state.summary()
-        if summary != self._summary_text:
-            self._summary_text = summary
-            # A Text object: daemon-supplied parts are never parsed as markup.
-            self._summary.update(Text(summary))
+        if state is not self._state:
+            self._state = state
+            self.refresh()
 
     def set_extra(self, text: str) -> None:
         """Short text on the right, e.g. the socket path or "not saving"."""
         if text != self._extra_text:
             self._extra_text = text
-            self._extra.update(Text(text))
+            self.refresh()
+
+    def render(self) -> Text:
+        width = self.content_region.width or self.size.width
+        style = self.get_component_rich_style(
+            self.KIND_COMPONENTS.get(self.kind, "status-bar--muted")
+        )
+        # Text objects throughout: daemon-supplied parts are never parsed as markup.
+        summary = Text(self.summary_text, style=style, no_wrap=True, overflow="ellipsis")
+        extra = self._extra_text
+        if not extra:
+            summary.truncate(width, overflow="ellipsis")
+            return summary
+        # The summary (the daemon's state) gets the room it needs first; the extra text
+        # what is left, unless that is too little to be worth showing.
+        extra_room = min(cell_len(extra), max(width - cell_len(summary.plain) - 2, 0))
+        if extra_room < MIN_EXTRA_CELLS:
+            extra_room = 0
+        summary_room = max(width - extra_room - (2 if extra_room else 0), 0)
+        summary.truncate(summary_room, overflow="ellipsis", pad=True)
+        if extra_room:
+            right = Text(extra, style=self.get_component_rich_style("status-bar--extra"))
+            right.truncate(extra_room, overflow="ellipsis")
+            summary.append("  ")
+            summary.append_text(right)
+        return summary

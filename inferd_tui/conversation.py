@@ -217,9 +217,8 @@ class Conversation:
 
 def request_parameters(request: Request) -> dict[str, Any]:
     """The request's fields other than the conversation itself (kept with each answer)."""
-    fields = request.wire_dict()
-    fields.pop("messages", None)
-    return fields
+    # Excluded rather than dumped and dropped: the conversation can be long.
+    return request.model_dump(mode="json", exclude_none=True, exclude={"messages"})
 
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$", re.MULTILINE)

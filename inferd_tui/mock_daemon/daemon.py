@@ -22,6 +22,7 @@ import anyio
 from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, TaskGroup, TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from inferd_tui.client.transport import UnixSocketStream
 from inferd_tui.mock_daemon.admin import AdminHub
 from inferd_tui.mock_daemon.backends import Done, Fail, Plan, plan_for
 from inferd_tui.mock_daemon.boot import Step, boot_steps, restart_steps, status_event
@@ -155,11 +156,65 @@ def _prepare_unix_path(path: Path) -> None:
     raise OSError(errno.EADDRINUSE, "another daemon is serving this socket", str(path))
 
 
+class _UnixListener:
+    """Accepts Unix connections as :class:`UnixSocketStream`s.
+
+    anyio 4's asyncio Unix stream logs an ``InvalidStateError`` when a reader is
+    cancelled in the same loop step that data arrives — exactly what a hang-up watcher
+    does while tokens stream — so the daemon serves with the client's own stream class.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._socket = sock
+        self._closed = False
+
+    @classmethod
+    def bind(cls, path: Path, mode: int) -> _UnixListener:
+        # _prepare_unix_path has checked that a socket file left here is stale.
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISSOCK(path.lstat().st_mode):
+                path.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(str(path))
+            os.chmod(path, mode)
+            sock.listen(128)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        return cls(sock)
+
+    async def accept(self) -> UnixSocketStream:
+        while True:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            try:
+                connection, _ = self._socket.accept()
+            except BlockingIOError:
+                try:
+                    await anyio.wait_readable(self._socket)
+                except (anyio.ClosedResourceError, OSError):
+                    raise anyio.ClosedResourceError from None
+                continue
+            except OSError:
+                if self._closed:
+                    raise anyio.ClosedResourceError from None
+                raise
+            return UnixSocketStream(connection)
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            anyio.notify_closing(self._socket)
+            self._socket.close()
+
+
 @dataclass
 class _Bound:
     """A listening socket, the scope of its accept loop, and the file to remove."""
 
-    listener: Listener[Any]
+    listener: Listener[Any] | _UnixListener
     scope: anyio.CancelScope
     path: Path | None = None
     inode: int | None = None
@@ -378,7 +433,7 @@ class MockDaemon:
 
     async def _serve(
         self,
-        listener: SocketListener,
+        listener: SocketListener | _UnixListener,
         handler: Callable[[Any], Any],
         *,
         task_status: TaskStatus[anyio.CancelScope],
@@ -395,7 +450,7 @@ class MockDaemon:
 
     async def _listen(
         self,
-        listener: SocketListener,
+        listener: SocketListener | _UnixListener,
         handler: Callable[[Any], Any],
         path: Path | None = None,
     ) -> _Bound:
@@ -406,7 +461,7 @@ class MockDaemon:
 
     async def _bind_unix(self, path: Path, mode: int, handler: Callable[[Any], Any]) -> _Bound:
         _prepare_unix_path(path)
-        listener = await anyio.create_unix_listener(path, mode=mode)
+        listener = _UnixListener.bind(path, mode)
         return await self._listen(listener, handler, path)
 
     async def _bind_admin(self) -> None:

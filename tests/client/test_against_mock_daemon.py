@@ -92,14 +92,6 @@ async def test_cancel_closes_and_the_daemon_sees_it() -> None:
             assert fast.content.startswith("x ")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "mock_daemon reads with anyio's asyncio UNIXSocketStream, which reports an "
-        "InvalidStateError when a reader is cancelled as data arrives (here: the busy "
-        "generation's hang-up watcher); inferd_tui.client.transport.UnixSocketStream avoids it"
-    ),
-    strict=False,
-)
 async def test_queue_full_is_retryable() -> None:
     config = MockConfig(tokens=("x ",) * 1000, token_delay_s=0.01, queue_depth=0)
     async with MockDaemon.start(config) as daemon:

@@ -6,7 +6,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from inferd_tui.conversation import Conversation, TurnState
-from inferd_tui.proto import DoneFrame, SamplingParams, TokenFrame, Usage
+from inferd_tui.proto import DoneFrame, Message, Request, SamplingParams, TokenFrame, Usage
 from inferd_tui.ui.widgets.transcript import TranscriptView
 
 pytestmark = pytest.mark.anyio
@@ -36,7 +36,7 @@ def screen_text(view: TranscriptView) -> str:
 
 def answered(conversation: Conversation, prompt: str, answer: str) -> None:
     conversation.add_user(prompt)
-    request = conversation.to_request(SamplingParams(), request_id="r")
+    request = Request.build([Message(role="user", content=prompt)], id="r")
     turn = conversation.begin_answer(request, now=0.0)
     conversation.apply(turn, TokenFrame(content=answer), now=0.25)
     conversation.apply(

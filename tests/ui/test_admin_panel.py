@@ -144,6 +144,29 @@ async def test_events_appear_as_timestamped_lines_with_sizes_humanised() -> None
         assert app.query_one("#admin-count", Label).content == "5 lines"
 
 
+class PrefedApp(App[None]):
+    """Events reach the panel before it is mounted (the app's watcher starts early)."""
+
+    def compose(self) -> ComposeResult:
+        panel = AdminPanel()
+        feed = Feeder(panel)
+        feed.event(download(1024))
+        feed.event(admin(status="ready"))
+        yield panel
+
+
+async def test_events_added_before_mount_are_shown() -> None:
+    app = PrefedApp()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        panel = app.query_one(AdminPanel)
+        assert len(panel.lines) == 2
+        assert list(panel.query_one(AdminLog).lines) == panel.lines
+        assert app.query_one("#admin-count", Label).content == "2 lines"
+        assert not panel.query_one("#admin-download").has_class("-visible")
+
+
 async def test_unknown_statuses_and_keys_are_shown_verbatim() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)):

@@ -219,6 +219,7 @@ class AdminPanel(Vertical):
         self._flush_scheduled = False
         self._last_flush = 0.0
         self._flush_interval = FLUSH_INTERVAL_S
+        self._can_flush = False  # until mounted
         self._state: DaemonState | None = None
         self._state_changed = False
         self._log = AdminLog(max_lines=tail_limit, id="admin-log")
@@ -239,7 +240,11 @@ class AdminPanel(Vertical):
         yield self._log
 
     def on_mount(self) -> None:
-        self.flush()
+        # ``is_mounted`` only turns true after this handler, so keep our own flag; events
+        # that arrived before now are flushed as soon as the mount has finished.
+        self._can_flush = True
+        self._flush_scheduled = True
+        self.call_later(self._timed_flush)
 
     # --- feeding ----------------------------------------------------------------------
 
@@ -300,7 +305,7 @@ class AdminPanel(Vertical):
     # --- writing to the screen, in batches --------------------------------------------
 
     def _schedule_flush(self) -> None:
-        if self._flush_scheduled or not self.is_mounted:
+        if self._flush_scheduled or not self._can_flush:
             return
         self._flush_scheduled = True
         wait = self._flush_interval - (time.monotonic() - self._last_flush)
@@ -315,7 +320,7 @@ class AdminPanel(Vertical):
 
     def flush(self) -> None:
         """Write buffered lines and the latest progress to the screen now."""
-        if not self.is_mounted:
+        if not self._can_flush:
             return
         self._last_flush = time.monotonic()
         if self._rerender:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,7 @@ from textual.widgets import Input, Select, Static
 
 from inferd_tui.proto import SamplingParams
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
-from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
+from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar, format_value, parse_field
 
 pytestmark = pytest.mark.anyio
 
@@ -44,6 +46,27 @@ def field(app: App[None], name: str) -> Input:
 def error_text(app: App[None], name: str) -> str | None:
     error = app.query_one(f"#sampling-{name}-error", Static)
     return str(error.render()) if error.display else None
+
+
+U32_MAX = 2**32 - 1
+
+
+@given(
+    st.sampled_from(["temperature", "top_p"]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_float_fields_read_back_exactly_what_they_show(name: str, value: float) -> None:
+    assert parse_field(name, format_value(value)) == (value, None)
+
+
+@given(st.sampled_from(["top_k", "max_tokens"]), st.integers(0, U32_MAX))
+def test_integer_fields_read_back_exactly_what_they_show(name: str, value: int) -> None:
+    assert parse_field(name, format_value(value)) == (value, None)
+
+
+def test_an_empty_field_is_the_daemon_default() -> None:
+    assert parse_field("temperature", "") == (None, None)
+    assert parse_field("top_k", "   ") == (None, None)
 
 
 ROUND_TRIPS = [
@@ -238,3 +261,15 @@ async def test_a_blank_grammar_is_not_sent() -> None:
     app = SidebarApp(grammar="  \n ")
     async with app.run_test(size=(44, 60)):
         assert app.sidebar.grammar == ""
+
+
+async def test_set_grammar_is_an_undoable_change() -> None:
+    app = SidebarApp(grammar='root ::= "old"')
+    async with app.run_test(size=(44, 60)) as pilot:
+        app.sidebar.set_grammar('root ::= "new"')
+        await pilot.pause()
+        assert app.changed[-1].grammar == 'root ::= "new"'
+        editor = app.query_one(GrammarEditor)
+        editor.text_area.focus()
+        await pilot.press("ctrl+z")
+        assert app.sidebar.grammar == 'root ::= "old"'

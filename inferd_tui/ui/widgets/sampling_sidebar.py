@@ -67,7 +67,8 @@ def _budget_problem(value: int) -> str | None:
     return f"{value} is not accepted by the daemon: use none or one of {allowed}"
 
 
-def _format(value: float | int) -> str:
+def format_value(value: float | int) -> str:
+    """The text a field shows for ``value``; ``parse_field`` reads it back exactly."""
     # repr of a float is the shortest text that parses back to the same float.
     return repr(value) if isinstance(value, float) else str(value)
 
@@ -189,6 +190,8 @@ class SamplingSidebar(VerticalScroll):
             error.display = False
         params, grammar = self._initial
         self._apply(params, grammar, grammar_loaded=True)
+        if self._preview:
+            self.show_preview(self._preview)
 
     # -- public API -----------------------------------------------------------------------
 
@@ -209,6 +212,14 @@ class SamplingSidebar(VerticalScroll):
             self._initial = (params, grammar)
             return
         self._apply(params, grammar, grammar_loaded=False)
+
+    def set_grammar(self, grammar: str) -> None:
+        """Replace the grammar as a user edit would (Ctrl+Z in the editor undoes it); posts
+        ``Changed`` once it has been checked, if the form is valid."""
+        if not self.is_mounted:
+            self._initial = (self._initial[0], grammar)
+            return
+        self.grammar_editor.set_source(grammar, undoable=True)
 
     def to_params(self) -> SamplingParams | None:
         """The validated params, or None while any field is invalid."""
@@ -236,6 +247,8 @@ class SamplingSidebar(VerticalScroll):
     def show_preview(self, line: str) -> None:
         """Show the exact request line the next send will write (shown literally)."""
         self._preview = line
+        if not self.is_mounted:
+            return
         shown, left_out = clip(line, PREVIEW_LIMIT)
         text = Text(sanitize(shown, keep_newlines=False), no_wrap=False, overflow="fold")
         if left_out:
@@ -289,7 +302,7 @@ class SamplingSidebar(VerticalScroll):
         with self.prevent(Input.Changed, Select.Changed):
             for name, _ in TEXT_FIELDS:
                 value = getattr(params, name)
-                self._input(name).value = "" if value is None else _format(value)
+                self._input(name).value = "" if value is None else format_value(value)
             self._set_budget(params.image_token_budget)
         if not grammar_loaded:
             self.grammar_editor.set_source(grammar)

@@ -48,6 +48,9 @@ _KIND_STYLES: dict[str, tuple[tuple[str, ...], Style]] = {
     "error": ((), Style(color="red", underline=True)),
 }
 
+#: The problem list shows at most this many entries (every problem is still marked).
+MAX_LISTED = 100
+
 _EMPTY_RESULT = CheckResult(None, [])
 
 
@@ -109,9 +112,10 @@ class GrammarTextArea(TextArea):
             starts.append(starts[-1] + len(line) + newline)
         return starts
 
-    def location_of(self, offset: int) -> tuple[int, int]:
+    def location_of(self, offset: int, starts: list[int] | None = None) -> tuple[int, int]:
         """The (row, column) of an offset into ``self.text``, clamped to the document."""
-        starts = self._line_starts()
+        if starts is None:
+            starts = self._line_starts()
         offset = max(0, offset)
         row = bisect.bisect_right(starts, offset) - 1
         line = self.document.lines[row]
@@ -186,9 +190,11 @@ class GrammarTextArea(TextArea):
     def set_marks(self, diagnostics: list[Diagnostic]) -> None:
         """Mark each diagnostic's span; offsets refer to the text that was checked."""
         marks: dict[int, list[tuple[int, int, str]]] = {}
+        starts = self._line_starts()
         for diagnostic in diagnostics:
-            start_row, start_col = self.location_of(diagnostic.offset)
-            end_row, end_col = self.location_of(max(diagnostic.end_offset, diagnostic.offset))
+            start_row, start_col = self.location_of(diagnostic.offset, starts)
+            end = max(diagnostic.end_offset, diagnostic.offset)
+            end_row, end_col = self.location_of(end, starts)
             for row in range(start_row, end_row + 1):
                 first = start_col if row == start_row else 0
                 last = end_col if row == end_row else len(self.document.lines[row])
@@ -368,9 +374,12 @@ class GrammarEditor(Vertical):
         status.set_class(result.ok and not is_unconstrained(source), "-valid")
         problems = self.query_one("#grammar-problems", OptionList)
         problems.clear_options()
-        problems.add_options(
-            Option(_diagnostic_text(d), id=str(i)) for i, d in enumerate(result.diagnostics)
-        )
+        shown = result.diagnostics[:MAX_LISTED]
+        problems.add_options(Option(_diagnostic_text(d), id=str(i)) for i, d in enumerate(shown))
+        hidden = len(result.diagnostics) - len(shown)
+        if hidden:
+            more = Text(f"… {hidden} more (fix the ones above first; F8 visits every one)")
+            problems.add_option(Option(more, disabled=True))
         problems.display = bool(result.diagnostics)
 
     # -- navigation -----------------------------------------------------------------------

@@ -179,7 +179,7 @@ async def test_failed_turn_states_are_labelled() -> None:
         view.sync(conversation.turns)
         await pilot.pause()
         text = screen_text(view)
-        assert "⏹ cancelled" in text
+        assert "■ cancelled" in text
         assert "⚠ interrupted — the daemon closed the connection" in text
         assert "✖ backend_unavailable: backend not ready" in text
         assert text.count("PARTIAL-TEXT") == 3

@@ -49,19 +49,22 @@ GRAMMAR_MATCH_LIMIT = 50_000
 
 
 class ChatScreen(Screen[None]):
+    # The footer shows the few keys needed to chat (it must fit 80 columns); every
+    # binding is on the F1 screen and every action in the command palette.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("f5", "regenerate", "Regenerate", id="regenerate"),
-        Binding("ctrl+n", "new_conversation", "New chat", id="new-conversation"),
-        Binding("f4", "edit_system_prompt", "System prompt", id="system-prompt"),
+        Binding("ctrl+n", "new_conversation", "New chat", id="new-conversation", show=False),
+        Binding("f4", "edit_system_prompt", "System prompt", id="system-prompt", show=False),
         Binding("ctrl+g", "grammar", "Grammar", id="grammar"),
-        Binding("f2", "toggle_sidebar", "Sidebar", id="toggle-sidebar"),
-        Binding("f3", "toggle_admin", "Events", id="toggle-admin"),
-        Binding("ctrl+t", "focus_transcript", "Select turns", id="focus-transcript"),
+        Binding("f2", "toggle_sidebar", "Sidebar", id="toggle-sidebar", show=False),
+        Binding("f3", "toggle_admin", "Events", id="toggle-admin", show=False),
+        Binding("ctrl+o", "focus_admin", "Focus events", id="focus-admin", show=False),
+        Binding("ctrl+t", "focus_transcript", "Select turns", id="focus-transcript", show=False),
         # Not Ctrl+Y, F6 or F7: the prompt box uses them (redo, select line, select all).
         Binding("f9", "copy_answer", "Copy answer", id="copy-answer", show=False),
         Binding("ctrl+end", "follow", "Follow", id="follow", show=False),
-        Binding("ctrl+l", "conversations", "Chats", id="conversations"),
+        Binding("ctrl+l", "conversations", "Chats", id="conversations", show=False),
         Binding("ctrl+r", "history_search", "Search prompts", id="history-search", show=False),
         Binding("f8", "presets", "Presets", id="presets", show=False),
     ]
@@ -190,7 +193,7 @@ class ChatScreen(Screen[None]):
         if item.event is not None:
             self.admin_panel.add_event(item.event, received_at=item.received_at, state=item.state)
         elif item.notice is not None:
-            self.admin_panel.add_notice(item.notice, received_at=item.received_at)
+            self.admin_panel.add_notice(item.notice, received_at=item.received_at, state=item.state)
         marker = item.state.lifecycle_marker(item.previous)
         if marker and self.conversation.turns:
             turn = self.conversation.add_marker(f"{marker} · {item.received_at:%H:%M:%S}")
@@ -585,6 +588,12 @@ class ChatScreen(Screen[None]):
         self._layout_overridden.add("admin")
         self.toggle_class("-hide-admin")
 
+    def action_focus_admin(self) -> None:
+        """Show the admin panel if hidden and put the focus in its log (f, /, x work there)."""
+        self._layout_overridden.add("admin")
+        self.remove_class("-hide-admin")
+        self.admin_panel.query_one("#admin-log").focus()
+
     def action_focus_transcript(self) -> None:
         self.transcript.focus()
         self.transcript.action_select_previous()
@@ -695,6 +704,11 @@ class ChatScreen(Screen[None]):
                 "Toggle admin events",
                 "Show or hide the daemon's lifecycle events (F3)",
                 self.action_toggle_admin,
+            ),
+            (
+                "Focus admin events",
+                "Move into the events log: f follows, / filters, x clears (Ctrl+O)",
+                self.action_focus_admin,
             ),
             (
                 "Select turns",

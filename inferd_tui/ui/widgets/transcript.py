@@ -257,6 +257,8 @@ class TranscriptView(ScrollView, can_focus=True):
     # --- rendering --------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        if not self._entries:
+            return self._empty_state_line(y)
         scroll_x, scroll_y = self.scroll_offset
         line_number = scroll_y + y
         width = self.size.width
@@ -274,6 +276,24 @@ class TranscriptView(ScrollView, can_focus=True):
         if offset >= len(lines):
             return Strip.blank(width, base)
         return lines[offset].crop_extend(scroll_x, scroll_x + width, base)
+
+    EMPTY_STATE = (
+        "",
+        "No messages yet.",
+        "",
+        "Type below and press Enter; Ctrl+J adds a newline.",
+        "F1 lists every key · Ctrl+P finds any action · Ctrl+L opens saved conversations.",
+        "Ctrl+G opens the grammar workbench.",
+    )
+
+    def _empty_state_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y >= len(self.EMPTY_STATE):
+            return Strip.blank(width, self.rich_style)
+        text = Text(self.EMPTY_STATE[y], style=self._style("transcript--meta"))
+        text.truncate(max(width - GUTTER, 1), overflow="ellipsis")
+        line = Strip([Segment(" " * GUTTER), *text.render(self.app.console)])
+        return line.extend_cell_length(width, self.rich_style)
 
     def _entry_lines(self, entry: _Entry, index: int, width: int) -> list[Strip]:
         turn = entry.turn
@@ -355,8 +375,8 @@ class TranscriptView(ScrollView, can_focus=True):
         shown = sanitize(shown)
         strips: list[Strip] = []
         if isinstance(block, MarkdownBlock):
-            strips = self._plain_lines(
-                SafeMarkdown(shown, code_theme=self.code_theme), console, options
+            strips = _trim_blank_lines(
+                self._plain_lines(SafeMarkdown(shown, code_theme=self.code_theme), console, options)
             )
             strips.append(Strip.blank(0))
         elif isinstance(block, CodeChunk):
@@ -400,7 +420,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if turn.role == "user":
             if turn.state is TurnState.QUEUED:
                 return Text(
-                    "⏳ queued — sent when the daemon is ready · Esc withdraws it",
+                    "◷ queued — sent when the daemon is ready · Esc withdraws it",
                     style=self._style("transcript--warning"),
                 )
             return None
@@ -421,7 +441,7 @@ class TranscriptView(ScrollView, can_focus=True):
             text = Text(" · ".join(parts), style=meta)
         elif turn.state is TurnState.CANCELLED:
             text = Text(
-                "⏹ cancelled — the partial answer is kept", style=self._style("transcript--warning")
+                "■ cancelled — the partial answer is kept", style=self._style("transcript--warning")
             )
         elif turn.state is TurnState.INTERRUPTED:
             reason = (
@@ -544,6 +564,21 @@ class TranscriptView(ScrollView, can_focus=True):
         else:
             self.app.bell()
             self.notify("Select one of your turns (↑/↓) to edit and resend it.", timeout=3)
+
+
+def _trim_blank_lines(strips: list[Strip]) -> list[Strip]:
+    """Rich pads some elements (headings, tables) with empty lines; blocks are separated
+    by exactly one, added by the caller."""
+
+    def blank(strip: Strip) -> bool:
+        return not strip.text.strip()
+
+    start, end = 0, len(strips)
+    while start < end and blank(strips[start]):
+        start += 1
+    while end > start and blank(strips[end - 1]):
+        end -= 1
+    return strips[start:end]
 
 
 def _estimate_height(turn: Turn, width: int) -> int:

@@ -497,3 +497,15 @@ async def test_confirm_buttons_are_reachable_by_keyboard() -> None:
         await pilot.pause()
         focused = app.focused
         assert isinstance(focused, Button) and focused.id == "cancel"
+
+
+async def test_a_long_problem_list_is_capped_but_says_how_many_more() -> None:
+    source = "root ::= " + " ".join(f"r{i}" for i in range(150)) + "\n"
+    app = EditorApp(source)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        assert len(app.editor.result.diagnostics) == 150
+        shown = problems_shown(app)
+        assert len(shown) == 101
+        assert shown[-1].startswith("… 50 more")
+        assert len(app.editor.text_area.marked_spans[0]) == 150

@@ -273,3 +273,24 @@ async def test_set_grammar_is_an_undoable_change() -> None:
         editor.text_area.focus()
         await pilot.press("ctrl+z")
         assert app.sidebar.grammar == 'root ::= "old"'
+
+
+async def test_a_preview_given_before_mount_is_shown() -> None:
+    sidebar = SamplingSidebar(id="sidebar")
+    sidebar.show_preview('{"id":"early"}')
+
+    class EarlyApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield sidebar
+
+    async with EarlyApp().run_test(size=(44, 60)) as pilot:
+        await pilot.pause()
+        assert '{"id":"early"}' in str(sidebar.query_one("#sampling-preview", Static).render())
+
+
+async def test_a_rejected_budget_given_before_mount_is_flagged_at_once() -> None:
+    app = SidebarApp(SamplingParams(image_token_budget=100))
+    async with app.run_test(size=(44, 60)) as pilot:
+        await pilot.pause()
+        assert "100 is not accepted" in (error_text(app, "image-token-budget") or "")
+        assert app.sidebar.to_params() is None

@@ -267,6 +267,8 @@ class GrammarEditor(Vertical):
         self._result: CheckResult = _EMPTY_RESULT
         self._checked_source: str | None = None
         self._timer: Timer | None = None
+        # ``is_mounted`` only turns true after on_mount; the children exist from its start.
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield self._text_area
@@ -281,6 +283,7 @@ class GrammarEditor(Vertical):
             )
 
     def on_mount(self) -> None:
+        self._ready = True
         self.query_one("#grammar-problems", OptionList).display = False
         self.watch(self.app, "theme", self._follow_app_theme)
         self.flush_check()
@@ -311,11 +314,11 @@ class GrammarEditor(Vertical):
         back; otherwise the edit history starts afresh.
         """
         area = self._text_area
-        if undoable and self.is_mounted:
+        if undoable and self._ready:
             area.replace(text, area.document.start, area.document.end)
         else:
             area.load_text(text)
-        if self.is_mounted:
+        if self._ready:
             self.flush_check()
 
     def clear(self) -> None:

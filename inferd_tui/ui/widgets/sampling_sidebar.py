@@ -144,6 +144,8 @@ class SamplingSidebar(VerticalScroll):
         self._budget_extra: int | None = None
         self._announced_grammar = grammar if not is_unconstrained(grammar) else ""
         self._preview = ""
+        # ``is_mounted`` only turns true after on_mount; the children exist from its start.
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield Static("Sampling", classes="sidebar-heading")
@@ -186,10 +188,11 @@ class SamplingSidebar(VerticalScroll):
         yield Static(Text("", no_wrap=False), id="sampling-preview")
 
     def on_mount(self) -> None:
+        self._ready = True
         for error in self.query(".field-error"):
             error.display = False
         params, grammar = self._initial
-        self._apply(params, grammar, grammar_loaded=True)
+        self._apply(params, grammar)
         if self._preview:
             self.show_preview(self._preview)
 
@@ -198,7 +201,7 @@ class SamplingSidebar(VerticalScroll):
     @property
     def grammar(self) -> str:
         """The grammar to send; "" (unconstrained) when the editor is blank."""
-        source = self.grammar_editor.source if self.is_mounted else self._initial[1]
+        source = self.grammar_editor.source if self._ready else self._initial[1]
         return "" if is_unconstrained(source) else source
 
     @property
@@ -208,15 +211,15 @@ class SamplingSidebar(VerticalScroll):
     def load(self, params: SamplingParams, grammar: str) -> None:
         """Show ``params`` and ``grammar``; does not post ``Changed`` (the caller knows)."""
         self._announced_grammar = "" if is_unconstrained(grammar) else grammar
-        if not self.is_mounted:
+        if not self._ready:
             self._initial = (params, grammar)
             return
-        self._apply(params, grammar, grammar_loaded=False)
+        self._apply(params, grammar)
 
     def set_grammar(self, grammar: str) -> None:
         """Replace the grammar as a user edit would (Ctrl+Z in the editor undoes it); posts
         ``Changed`` once it has been checked, if the form is valid."""
-        if not self.is_mounted:
+        if not self._ready:
             self._initial = (self._initial[0], grammar)
             return
         self.grammar_editor.set_source(grammar, undoable=True)
@@ -233,7 +236,7 @@ class SamplingSidebar(VerticalScroll):
 
     def errors(self) -> dict[str, str]:
         """Field name → message, for every invalid field."""
-        if not self.is_mounted:
+        if not self._ready:
             return {}
         problems: dict[str, str] = {}
         for name, _ in TEXT_FIELDS:
@@ -247,7 +250,7 @@ class SamplingSidebar(VerticalScroll):
     def show_preview(self, line: str) -> None:
         """Show the exact request line the next send will write (shown literally)."""
         self._preview = line
-        if not self.is_mounted:
+        if not self._ready:
             return
         shown, left_out = clip(line, PREVIEW_LIMIT)
         text = Text(sanitize(shown, keep_newlines=False), no_wrap=False, overflow="fold")
@@ -298,18 +301,18 @@ class SamplingSidebar(VerticalScroll):
             select.value = value
         self._budget_error = None if value is None else _budget_problem(value)
 
-    def _apply(self, params: SamplingParams, grammar: str, *, grammar_loaded: bool) -> None:
+    def _apply(self, params: SamplingParams, grammar: str) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for name, _ in TEXT_FIELDS:
                 value = getattr(params, name)
                 self._input(name).value = "" if value is None else format_value(value)
             self._set_budget(params.image_token_budget)
-        if not grammar_loaded:
+        if self.grammar_editor.source != grammar:
             self.grammar_editor.set_source(grammar)
         self._refresh_errors()
 
     def _values(self) -> dict[str, Any] | None:
-        if not self.is_mounted:
+        if not self._ready:
             return self._initial[0].model_dump()
         values: dict[str, Any] = {}
         for name, _ in TEXT_FIELDS:

@@ -148,6 +148,14 @@ class ChatScreen(Screen[None]):
             self.sidebar.load(SamplingParams(**self.config.sampling), "")
         if self.config.initial_prompt:
             self.prompt.set_prompt(self.config.initial_prompt)
+        if self.config.demo is not None:
+            self.transcript.empty_state = (
+                *TranscriptView.EMPTY_STATE,
+                "",
+                "This is the built-in stand-in daemon (--demo). Ask anything for a streamed",
+                'Markdown answer; put "crash" in a prompt to see the daemon die mid-answer,',
+                '"busy" to see queue_full retried with a countdown.',
+            )
         self.prompt.focus()
         self._update_extra()
         self._update_preview()

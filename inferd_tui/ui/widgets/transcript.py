@@ -146,6 +146,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._new_text_below = False
         self._notes: dict[int, str] = {}
         self.code_theme = "ansi_dark"
+        self.empty_state = self.EMPTY_STATE
 
     # --- attributes down --------------------------------------------------------------
 
@@ -277,7 +278,7 @@ class TranscriptView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         return lines[offset].crop_extend(scroll_x, scroll_x + width, base)
 
-    EMPTY_STATE = (
+    EMPTY_STATE: tuple[str, ...] = (
         "",
         "No messages yet.",
         "",
@@ -288,9 +289,9 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _empty_state_line(self, y: int) -> Strip:
         width = self.size.width
-        if y >= len(self.EMPTY_STATE):
+        if y >= len(self.empty_state):
             return Strip.blank(width, self.rich_style)
-        text = Text(self.EMPTY_STATE[y], style=self._style("transcript--meta"))
+        text = Text(self.empty_state[y], style=self._style("transcript--meta"))
         text.truncate(max(width - GUTTER, 1), overflow="ellipsis")
         line = Strip([Segment(" " * GUTTER), *text.render(self.app.console)])
         return line.extend_cell_length(width, self.rich_style)

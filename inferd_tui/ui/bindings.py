@@ -27,6 +27,7 @@ def _owners() -> list[tuple[str, type]]:
     from inferd_tui.ui.screens.presets import PresetsScreen
     from inferd_tui.ui.screens.system_prompt import SystemPromptScreen
     from inferd_tui.ui.widgets.admin_panel import AdminPanel
+    from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
     from inferd_tui.ui.widgets.prompt import PromptInput
     from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
     from inferd_tui.ui.widgets.transcript import TranscriptView
@@ -38,6 +39,7 @@ def _owners() -> list[tuple[str, type]]:
         ("transcript (Ctrl+T)", TranscriptView),
         ("sampling sidebar", SamplingSidebar),
         ("admin events", AdminPanel),
+        ("grammar editor", GrammarEditor),
         ("grammar workbench", GrammarScreen),
         ("conversations", ConversationsScreen),
         ("prompt history search", HistorySearchScreen),

@@ -223,7 +223,7 @@ async def test_reset_binding() -> None:
     app = SidebarApp(SamplingParams(top_k=5))
     async with app.run_test(size=(44, 60)) as pilot:
         field(app, "temperature").focus()
-        await pilot.press("ctrl+r")
+        await pilot.press("alt+r")
         await pilot.pause()
         assert app.sidebar.to_params() == SamplingParams()
     ids = {binding.id for binding in SamplingSidebar.BINDINGS if isinstance(binding, Binding)}

@@ -17,6 +17,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from inferd_tui.client import IncompatibleDaemon
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from inferd_tui.ui.app import AdminItem, AppConfig, InferdApp
 
 FLUSH_INTERVAL_S = 0.1
+PREVIEW_DEBOUNCE_S = 0.15
 QUEUE_FULL_RETRIES = 5
 #: An answer longer than this is not matched against its grammar in the UI thread.
 GRAMMAR_MATCH_LIMIT = 50_000
@@ -98,6 +100,7 @@ class ChatScreen(Screen[None]):
         self._params = SamplingParams()
         self._grammar = ""
         self._layout_overridden: set[str] = set()
+        self._preview_timer: Timer | None = None
 
     @property
     def inferd_app(self) -> InferdApp:
@@ -307,6 +310,9 @@ class ChatScreen(Screen[None]):
                 await self._count_down(answer, attempt)
                 attempt += 1
                 self._restart_answer(answer, clock())
+            if answer.grammar and answer.state is TurnState.COMPLETE:
+                self.transcript.turn_changed(answer)  # show the answer before checking it
+                await self._check_grammar_match(answer)
         except anyio.get_cancelled_exc_class():
             self.conversation.fail(answer, TurnState.CANCELLED, now=clock())
             raise
@@ -327,6 +333,8 @@ class ChatScreen(Screen[None]):
             self._record_error(answer, exc.code, exc.message)
         except InferdError as exc:
             self._record_error(answer, exc.title, exc.hint)
+        except Exception as exc:  # a bug must not leave the turn "streaming" forever
+            self._record_error(answer, "internal", f"{type(exc).__name__}: {exc}")
         finally:
             self._finish_answer(answer)
 
@@ -360,8 +368,6 @@ class ChatScreen(Screen[None]):
     def _finish_answer(self, answer: Turn) -> None:
         self._live = None
         self.transcript.set_note(answer, None)
-        if answer.grammar and answer.state is TurnState.COMPLETE:
-            self._check_grammar_match(answer)
         self.transcript.turn_changed(answer)
         self.saver.finish(answer)
         if answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
@@ -379,17 +385,24 @@ class ChatScreen(Screen[None]):
                 self._set_editing(user_turn)
         self._update_extra()
 
-    def _check_grammar_match(self, answer: Turn) -> None:
+    async def _check_grammar_match(self, answer: Turn) -> None:
+        """✓/✗ under a constrained answer. Matching is CPU work (tens of ms per KB), so it
+        runs in a worker thread and the screen stays responsive."""
         if len(answer.content) > GRAMMAR_MATCH_LIMIT:
             return
-        from inferd_tui.grammar import check, match
+        from inferd_tui.grammar import GrammarError, MatchResult, check, match
 
-        result = check(answer.grammar)
-        if result.grammar is None or not result.ok:
-            return
-        try:
-            outcome = match(result.grammar, answer.content)
-        except Exception:  # <token> forms cannot be matched locally
+        def run() -> MatchResult | None:
+            result = check(answer.grammar)
+            if result.grammar is None or not result.ok:
+                return None
+            try:
+                return match(result.grammar, answer.content)
+            except GrammarError:  # e.g. <token> forms cannot be matched locally
+                return None
+
+        outcome = await anyio.to_thread.run_sync(run)
+        if outcome is None:
             return
         answer.grammar_match = outcome.ok
         answer.grammar_match_offset = None if outcome.ok else outcome.offset
@@ -533,8 +546,8 @@ class ChatScreen(Screen[None]):
 
         def done(grammar: str | None) -> None:
             if grammar is not None:
-                params = self.sidebar.to_params() or SamplingParams()
-                self.sidebar.load(params, grammar)
+                # Like a user edit: undoable, checked, and saved with the conversation.
+                self.sidebar.set_grammar(grammar)
                 self._update_preview()
 
         self.app.push_screen(GrammarScreen(self.sidebar.grammar), done)
@@ -666,7 +679,10 @@ class ChatScreen(Screen[None]):
 
     @on(PromptInput.Changed)
     def _on_prompt_changed(self) -> None:
-        self._update_preview()
+        # Debounced: the preview encodes the whole conversation, which can be long.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DEBOUNCE_S, self._update_preview)
 
     # --- command palette --------------------------------------------------------------
 

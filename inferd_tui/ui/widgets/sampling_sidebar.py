@@ -103,7 +103,8 @@ class SamplingSidebar(VerticalScroll):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "reset", "Reset sampling", id="sampling-reset"),
+        # Not Ctrl+R: that searches earlier prompts everywhere, as in a shell.
+        Binding("alt+r", "reset", "Reset sampling", id="sampling-reset"),
     ]
 
     @dataclass

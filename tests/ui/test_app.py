@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from inferd_tui.client import resolve_endpoints
 from inferd_tui.conversation import TurnState
 from inferd_tui.mock_daemon import MockConfig, MockDaemon
+from inferd_tui.proto import SamplingParams
 from inferd_tui.store import Store
 from inferd_tui.ui.app import AppConfig, InferdApp
 from inferd_tui.ui.screens.chat import ChatScreen
@@ -393,3 +394,69 @@ async def test_help_lists_every_binding_and_the_palette_has_every_action() -> No
             "Toggle admin events",
         ):
             assert needed in titles
+
+
+async def test_constrained_answers_get_a_match_badge() -> None:
+    directory = short_dir()
+    async with daemon(directory, tokens=("maybe",)):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            chat(app).sidebar.load(SamplingParams(), 'root ::= "yes" | "no"')
+            await send(pilot, "answer yes or no")
+            await until(
+                pilot,
+                lambda: chat(app).conversation.turns[-1].grammar_match is not None,
+                "the grammar check",
+            )
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.grammar_match, turn.grammar_match_offset) == (False, 0)
+            await pilot.pause()
+            view = chat(app).transcript
+            shown = "".join(s.text for y in range(view.size.height) for s in view.render_line(y))
+            assert "✗ leaves the grammar" in shown  # (the offset may wrap to the next line)
+
+
+async def test_demo_backend_answers_from_the_grammar_and_matches_it() -> None:
+    directory = short_dir()
+    async with daemon(directory, backend="demo", demo_tokens_per_s=1000.0):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            chat(app).sidebar.load(SamplingParams(), 'root ::= "yes" | "no"')
+            await send(pilot, "answer yes or no")
+            await until(
+                pilot,
+                lambda: chat(app).conversation.turns[-1].grammar_match is not None,
+                "the grammar check",
+            )
+            turn = chat(app).conversation.turns[-1]
+            assert turn.content in {"yes", "no"}
+            assert turn.grammar_match is True
+
+
+async def test_a_store_that_fails_mid_session_says_so_once_and_keeps_going(
+    tmp_path: Path,
+) -> None:
+    directory = short_dir()
+    store = Store.open(tmp_path / "db.sqlite3")
+    async with daemon(directory):
+        app = app_for(directory, store=store)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "first")
+            await answered(pilot, app)
+            store._conn.execute("PRAGMA max_page_count = 1")  # the disk is now "full"
+            chat(app).prompt.set_prompt("x" * 20000)  # more than one page can hold
+            await pilot.press("enter")
+            await answered(pilot, app)
+            await send(pilot, "third")
+            await answered(pilot, app)
+            assert store.degraded is not None
+            warnings = [n.message for n in app._notifications if n.message.startswith("Not saving")]
+            assert len(warnings) == 1
+            assert "not saving" in chat(app).status_bar.extra_text
+            assert [t.content for t in chat(app).conversation.turns][-2:] == [
+                "third",
+                "alpha beta gamma",
+            ]

@@ -101,6 +101,7 @@ class ChatScreen(Screen[None]):
         self._grammar = ""
         self._layout_overridden: set[str] = set()
         self._preview_timer: Timer | None = None
+        self._reported_store_problem: str | None = None
 
     @property
     def inferd_app(self) -> InferdApp:
@@ -186,6 +187,15 @@ class ChatScreen(Screen[None]):
     def _update_extra(self) -> None:
         parts = [self.inferd_app.client.address]
         problem = self.saver.problem or self.config.store_problem
+        if problem and problem != self._reported_store_problem:
+            # Said once, when it happens: the conversation is kept in memory meanwhile.
+            self._reported_store_problem = problem
+            self.notify(
+                f"Not saving: {problem}. This session stays in memory; nothing is lost "
+                "while the app runs.",
+                severity="warning",
+                timeout=12,
+            )
         if problem:
             parts.append("not saving")
         elif self.config.store.path is None:
@@ -555,11 +565,25 @@ class ChatScreen(Screen[None]):
     def action_conversations(self) -> None:
         from inferd_tui.ui.screens.conversations import ConversationsScreen
 
-        def done(conversation_id: int | None) -> None:
-            if conversation_id is not None:
-                self.load_conversation(conversation_id)
+        screen = ConversationsScreen(self.config.store)
 
-        self.app.push_screen(ConversationsScreen(self.config.store), done)
+        def done(conversation_id: int | None) -> None:
+            if conversation_id is None:
+                return
+            self.load_conversation(conversation_id)
+            position = screen.opened_turn_position
+            if position is not None:  # opened from a search hit: show that turn
+                self._select_stored_position(position)
+
+        self.app.push_screen(screen, done)
+
+    def _select_stored_position(self, position: int) -> None:
+        stored = {turn.store_id: turn for turn in self.conversation.turns}
+        for record in self.config.store.turns(self.conversation.store_id or 0):
+            if record.position == position and record.id in stored:
+                self.transcript.select_turn(stored[record.id])
+                self.transcript.focus()
+                return
 
     def action_history_search(self) -> None:
         from inferd_tui.ui.screens.history_search import HistorySearchScreen

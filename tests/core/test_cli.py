@@ -10,6 +10,14 @@ import pytest
 from inferd_tui.cli import main
 
 
+def exit_code(argv: list[str]) -> int | str | None:
+    """argparse exits by raising SystemExit; the commands return their code."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
@@ -22,10 +30,7 @@ from inferd_tui.cli import main
 def test_bad_arguments_exit_2_with_one_line(
     argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as info:
-        code = main(argv)
-        raise SystemExit(code)
-    assert info.value.code == 2
+    assert exit_code(argv) == 2
     err = capsys.readouterr().err
     assert needle in err
     assert "Traceback" not in err

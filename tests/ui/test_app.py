@@ -460,3 +460,21 @@ async def test_a_store_that_fails_mid_session_says_so_once_and_keeps_going(
                 "third",
                 "alpha beta gamma",
             ]
+
+
+async def test_no_color_renders_without_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.filter import Monochrome
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    directory = short_dir()
+    answer = "# Title\n\n- a\n\n```python\nprint(1)\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    async with daemon(directory, tokens=(answer,)):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            assert any(isinstance(f, Monochrome) for f in app._filters)
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "render everything")
+            await answered(pilot, app)
+            await pilot.pause()
+            svg = app.export_screenshot()
+            assert "print" in svg and "Title" in svg

@@ -61,6 +61,10 @@ class _Entry:
     lines_key: tuple[object, ...] | None = None
     lines: list[Strip] = field(default_factory=list)
     finished_split: bool = False
+    # The estimated height until the turn is first rendered, for one key (width,
+    # revision, length, state): a full relayout visits every turn, so it must be cheap.
+    estimate_key: tuple[object, ...] | None = None
+    estimate: int = 0
 
     def blocks_for(self, text: str, final: bool) -> tuple[list[Block], list[Block]]:
         """(committed, open tail) blocks of the turn's current text."""
@@ -140,6 +144,7 @@ class TranscriptView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id)
         self._entries: list[_Entry] = []
         self._by_key: dict[int, _Entry] = {}
+        self._index: dict[int, int] = {}  # turn key → position in _entries
         self._offsets: list[int] = [0]  # first line of each entry, plus the total
         self._layout_width = -1
         self._relayout_pending = False
@@ -164,6 +169,7 @@ class TranscriptView(ScrollView, can_focus=True):
             entries.append(entry)
         self._entries = entries
         self._by_key = {entry.turn.key: entry for entry in entries}
+        self._index = {entry.turn.key: index for index, entry in enumerate(entries)}
         if self.selected is not None and self.selected >= len(entries):
             self.selected = None
         self._notes = {k: v for k, v in self._notes.items() if k in self._by_key}
@@ -175,7 +181,9 @@ class TranscriptView(ScrollView, can_focus=True):
         if entry is None:
             return
         entry.lines_key = None
-        self._relayout()
+        # Only this turn's height changed: the turns above it keep their offsets, so a
+        # flush of the live answer costs O(1) turns, not O(conversation).
+        self._relayout(start=self._index[turn.key])
 
     def set_note(self, turn: Turn, note: str | None) -> None:
         """A transient line under a turn (e.g. "queue full — retrying in 3 s")."""
@@ -211,14 +219,20 @@ class TranscriptView(ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(self.scrollable_content_region.width, GUTTER + 10)
 
-    def _relayout(self) -> None:
+    def _relayout(self, start: int = 0) -> None:
+        """Recompute the offsets of the turns from ``start`` on (all of them by default,
+        and always after a width change)."""
         width = self._content_width
         if width != self._layout_width:
             self._layout_width = width
-        offsets = [0]
-        total = 0
-        for index, entry in enumerate(self._entries):
-            total += self._entry_height(entry, index, width)
+            start = 0
+        if start > 0 and len(self._offsets) == len(self._entries) + 1:
+            offsets = self._offsets[: start + 1]
+        else:
+            start, offsets = 0, [0]
+        total = offsets[-1]
+        for index in range(start, len(self._entries)):
+            total += self._entry_height(self._entries[index], index, width)
             offsets.append(total)
         self._offsets = offsets
         self.virtual_size = Size(width, total)
@@ -240,7 +254,12 @@ class TranscriptView(ScrollView, can_focus=True):
         on_screen_soon = entry.turn.state is TurnState.STREAMING or index >= len(self._entries) - 3
         if on_screen_soon:
             return len(self._entry_lines(entry, index, width))
-        return _estimate_height(entry.turn, width)
+        turn = entry.turn
+        key = (width, turn.revision, len(turn.content), turn.state)
+        if entry.estimate_key != key:
+            entry.estimate = _estimate_height(turn, width)
+            entry.estimate_key = key
+        return entry.estimate
 
     def on_resize(self) -> None:
         self._relayout()
@@ -276,7 +295,8 @@ class TranscriptView(ScrollView, can_focus=True):
         offset = line_number - self._offsets[index]
         if offset >= len(lines):
             return Strip.blank(width, base)
-        return lines[offset].crop_extend(scroll_x, scroll_x + width, base)
+        # Every segment gets a style: Textual's NO_COLOR filter cannot handle style=None.
+        return lines[offset].crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
 
     EMPTY_STATE: tuple[str, ...] = (
         "",
@@ -294,7 +314,7 @@ class TranscriptView(ScrollView, can_focus=True):
         text = Text(self.empty_state[y], style=self._style("transcript--meta"))
         text.truncate(max(width - GUTTER, 1), overflow="ellipsis")
         line = Strip([Segment(" " * GUTTER), *text.render(self.app.console)])
-        return line.extend_cell_length(width, self.rich_style)
+        return line.extend_cell_length(width, self.rich_style).apply_style(self.rich_style)
 
     def _entry_lines(self, entry: _Entry, index: int, width: int) -> list[Strip]:
         turn = entry.turn

@@ -64,7 +64,7 @@ class InferdApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help"),
         Binding("question_mark", "help", "Help", id="help-question", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     ]
 
     daemon_state: reactive[DaemonState] = reactive(DaemonState, always_update=True)

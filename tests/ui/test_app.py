@@ -6,6 +6,7 @@ Each test waits on the app's own state (answers finished, daemon ready) with
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -225,6 +226,31 @@ async def test_regenerate_and_edit_an_earlier_turn() -> None:
             await until(pilot, lambda: d.completed_requests == 4, "the answer to the edit")
             await answered(pilot, app)
             assert [t.content for t in chat(app).conversation.turns] == ["uno", "alpha beta gamma"]
+
+
+def preview_messages(app: InferdApp) -> list[tuple[str, str]]:
+    line = json.loads(chat(app).sidebar.preview)
+    return [(m["role"], m["content"]) for m in line["messages"]]
+
+
+async def test_preview_follows_the_conversation_and_an_edit() -> None:
+    directory = short_dir()
+    async with daemon(directory):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "one")
+            await answered(pilot, app)
+            # The next send carries the finished answer, so the preview must show it.
+            assert preview_messages(app) == [
+                ("user", "one"),
+                ("assistant", "alpha beta gamma"),
+                ("user", "…your prompt…"),
+            ]
+            await pilot.press("ctrl+t", "up", "e")  # edit "one": the answer would be replaced
+            await until(
+                pilot, lambda: preview_messages(app) == [("user", "one")], "preview of the edit"
+            )
 
 
 async def test_copy_the_answer_and_a_code_block() -> None:

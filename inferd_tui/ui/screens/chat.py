@@ -394,6 +394,7 @@ class ChatScreen(Screen[None]):
                 self.prompt.set_prompt(user_turn.content)
                 self._set_editing(user_turn)
         self._update_extra()
+        self._update_preview()  # the finished answer is now part of the next request
 
     async def _check_grammar_match(self, answer: Turn) -> None:
         """✓/✗ under a constrained answer. Matching is CPU work (tens of ms per KB), so it
@@ -459,6 +460,7 @@ class ChatScreen(Screen[None]):
 
     def _set_editing(self, turn: Turn | None) -> None:
         self._editing = turn
+        self._update_preview()
         if turn is None:
             self._set_banner(None)
         else:
@@ -693,9 +695,10 @@ class ChatScreen(Screen[None]):
     def _update_preview(self) -> None:
         """The exact line the next send will write (the API key never appears in it)."""
         params = self.sidebar.to_params() or SamplingParams()
-        draft = Conversation(
-            system_prompt=self.conversation.system_prompt, turns=list(self.conversation.turns)
-        )
+        turns = self.conversation.turns
+        if self._editing is not None:  # Enter resends from the edited turn, dropping the rest
+            turns = turns[: turns.index(self._editing)]
+        draft = Conversation(system_prompt=self.conversation.system_prompt, turns=list(turns))
         next_text = self.prompt.text or "…your prompt…"
         draft.add_user(next_text)
         request = draft.to_request(params, grammar=self.sidebar.grammar, request_id="<id>")

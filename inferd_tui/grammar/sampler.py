@@ -28,8 +28,21 @@ from inferd_tui.grammar.nodes import (
     Token,
 )
 
-# Characters `.` and negated classes draw from: printable, so samples stay readable.
-_PRINTABLE_ASCII = [chr(code) for code in range(0x20, 0x7F)]
+
+# Characters `.` and negated classes draw from: printable ASCII, weighted towards letters
+# and spaces (listed several times) so that free text in a sample reads like words rather
+# than line noise; every printable character can still appear.
+def _reading_weight(char: str) -> int:
+    if char.islower():
+        return 6
+    if char == " ":
+        return 3
+    return 2 if char.isalnum() else 1
+
+
+_PRINTABLE_ASCII = [
+    chr(code) for code in range(0x20, 0x7F) for _ in range(_reading_weight(chr(code)))
+]
 _FALLBACK_POOL = [chr(code) for code in range(0xA1, 0x250)]
 # Below this many characters a class is listed outright; above, ranges are drawn from.
 _LISTED_CLASS_LIMIT = 4096

@@ -47,6 +47,13 @@ def test_any_char_and_negated_class_sample_printable_characters() -> None:
         assert not ("a" <= string[1] <= "z")
 
 
+def test_free_text_samples_lean_towards_letters_and_spaces() -> None:
+    # Uniform printable ASCII would be about 29 % lowercase letters or spaces.
+    text = "".join(sample('root ::= [^"]{60}\n', 50, seed=5, max_length=60))
+    readable = sum(char.islower() or char == " " for char in text)
+    assert readable / len(text) > 0.5
+
+
 def test_sample_refuses_invalid_token_and_too_long_grammars() -> None:
     with pytest.raises(InvalidGrammarError) as invalid:
         sample("root ::= missing\n")

@@ -17,6 +17,7 @@ def binding_ids() -> set[str]:
 def run_app(args: argparse.Namespace) -> int:
     from inferd_tui.store import default_store_path, open_store_or_memory
     from inferd_tui.ui.app import AppConfig, InferdApp
+    from inferd_tui.ui.terminal_input import use_alt_enter_parser
 
     try:
         with runtime_from_args(args, binding_ids=binding_ids()) as runtime:
@@ -38,6 +39,7 @@ def run_app(args: argparse.Namespace) -> int:
                 system_prompt=settings.system_prompt,
                 sampling=settings.sampling.to_wire(),
             )
+            use_alt_enter_parser()
             try:
                 InferdApp(config).run()
             finally:

@@ -105,3 +105,30 @@ def test_demo_answers_copies_and_quits(tmux: Tmux) -> None:
         time.sleep(0.05)
     else:
         raise AssertionError("the app did not exit on Ctrl+Q")
+
+
+def prompt_lines(screen: str) -> list[str]:
+    """The left column of each screen row (the sidebar starts at its border)."""
+    return [row.split("▏")[0].strip() for row in screen.splitlines()]
+
+
+def test_newline_keys_in_a_real_terminal(tmux: Tmux) -> None:
+    """tmux sends Alt+Enter as ESC CR and Ctrl+J as LF: each adds a line, even typed at
+    speed, and neither sends the prompt."""
+    tmux.wait_for(lambda s: "Ask something" in s, "the prompt box")
+    tmux.run("send-keys", "-t", "app", "-l", "first")
+    tmux.run("send-keys", "-t", "app", "C-j")
+    tmux.run("send-keys", "-t", "app", "-l", "second")
+    tmux.run("send-keys", "-t", "app", "M-Enter")
+    tmux.run("send-keys", "-t", "app", "-l", "third")
+
+    def three_lines(screen: str) -> bool:
+        rows = prompt_lines(screen)
+        return "third" in rows and rows[rows.index("third") - 2 :][:3] == [
+            "first",
+            "second",
+            "third",
+        ]
+
+    screen = tmux.wait_for(three_lines, "three lines in the prompt box")
+    assert "You" not in prompt_lines(screen)[1:5]  # nothing was sent

@@ -1,7 +1,8 @@
 """The prompt box: multi-line, Enter sends, Ctrl+J / Alt+Enter insert a newline.
 
 Terminals send the same byte for Enter and Shift+Enter, so the newline keys are ones
-that reach the app in common terminals (Ctrl+J is a plain line feed; Alt+Enter is ESC CR).
+that reach the app in common terminals (Ctrl+J is a plain line feed; Alt+Enter is ESC CR,
+which :mod:`inferd_tui.ui.terminal_input` teaches Textual's parser to report).
 Up on the first line and Down on the last line walk through earlier prompts; the draft
 being typed is kept and comes back when you walk past the newest prompt.
 """
@@ -15,6 +16,8 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
+
+NEWLINE_KEYS = ("ctrl+j", "alt+enter")
 
 
 class PromptInput(TextArea):
@@ -33,7 +36,7 @@ class PromptInput(TextArea):
         # Enter is handled in _on_key (see there); this entry shows it in the footer and
         # lets a keymap add more keys for sending.
         Binding("enter", "submit", "Send", id="send"),
-        Binding("ctrl+j,alt+enter", "newline", "Newline", id="newline"),
+        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="newline"),
         Binding("up", "history_previous", "Earlier prompt", id="history-previous", show=False),
         Binding("down", "history_next", "Later prompt", id="history-next", show=False),
     ]
@@ -63,6 +66,11 @@ class PromptInput(TextArea):
             event.prevent_default()
             event.stop()
             self.action_submit()
+            return
+        if event.key in NEWLINE_KEYS:  # same reason: Ctrl+J typed fast lands in order
+            event.prevent_default()
+            event.stop()
+            self.action_newline()
             return
         await super()._on_key(event)
 

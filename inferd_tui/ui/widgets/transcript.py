@@ -303,9 +303,9 @@ class TranscriptView(ScrollView, can_focus=True):
         "No messages yet.",
         "",
         "Type below and press Enter; Ctrl+J adds a newline.",
-        "F1 lists every key · Ctrl+P finds any action · Ctrl+L opens saved conversations.",
-        "Ctrl+G opens the grammar workbench.",
-    )
+        "F1 lists every key · Ctrl+P finds any action.",
+        "Ctrl+L opens saved conversations · Ctrl+G the grammar workbench.",
+    )  # each line fits 80 columns
 
     def _empty_state_line(self, y: int) -> Strip:
         width = self.size.width
@@ -402,8 +402,10 @@ class TranscriptView(ScrollView, can_focus=True):
             strips.append(Strip.blank(0))
         elif isinstance(block, CodeChunk):
             if block.first:
+                number = block.block_number
+                how_to_copy = f" (press {number} to copy)" if number <= 9 else ""
                 header = Text(
-                    f"╭─ {block.language or 'code'} · block {block.block_number} (c copies) ",
+                    f"╭─ {block.language or 'code'} · block {number}{how_to_copy} ",
                     style=self._style("transcript--code-header"),
                 )
                 strips += self._plain_lines(header, console, options)

@@ -44,13 +44,14 @@ def runtime_from_args(
     demo_boot: Literal["instant", "first-boot"] = "first-boot",
     demo_backend: Literal["mock", "demo"] = "demo",
     binding_ids: Collection[str] | None = None,
+    theme_names: Collection[str] | None = None,
 ) -> Iterator[Runtime]:
     """Settings and endpoints for ``args``; with ``--demo``, temporary sockets for the
     stand-in daemon (removed on exit). Raises :class:`UsageError` with a one-line message."""
     environment = os.environ if env is None else env
     flags = flags_from_namespace(args)
     try:
-        loaded = load_settings(flags, environment, binding_ids=binding_ids)
+        loaded = load_settings(flags, environment, binding_ids=binding_ids, theme_names=theme_names)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     demo_dir: str | None = None

@@ -227,12 +227,14 @@ def load_settings(
     config_path: Path | None = None,
     *,
     binding_ids: Collection[str] | None = None,
+    theme_names: Collection[str] | None = None,
 ) -> LoadedSettings:
     """Effective settings and their sources; raises `ConfigError`.
 
     `flags`: only the flags the user gave (see `flags_from_namespace`). `config_path`: the
     default file (platformdirs' when None); `--config` and `INFERD_TUI_CONFIG` win over it
-    and must exist. `binding_ids`: the app's binding ids, to reject unknown keymap entries.
+    and must exist. `binding_ids`: the app's binding ids, to reject unknown keymap entries;
+    `theme_names`: the themes the app has, to reject an unknown theme.
     """
     path, path_source, explicit = resolve_config_path(flags, env, config_path)
     source_text = _read_config(path, path_source, explicit)
@@ -261,6 +263,8 @@ def load_settings(
     settings = _validate(merged, sources, path=path if exists else None, lines={})
     if binding_ids is not None:
         _check_binding_ids(settings, sources, binding_ids)
+    if theme_names is not None:
+        _check_theme(settings, sources, theme_names)
 
     effective = {key: sources.get(key, "default") for key in _leaves(settings)}
     return LoadedSettings(settings, effective, path, path_source, exists)
@@ -470,6 +474,22 @@ def _check_binding_ids(
         where = source.removeprefix("file ") if source.startswith("file ") else source
         prefix = f"{where}: " if where else ""
         raise ConfigError(f"{prefix}{key}: unknown binding id `{binding}`{hint}")
+
+
+def _check_theme(
+    settings: Settings, sources: Mapping[str, str], theme_names: Collection[str]
+) -> None:
+    if not settings.theme or settings.theme in theme_names:
+        return
+    suggestion = difflib.get_close_matches(settings.theme, list(theme_names), n=1)
+    hint = f"did you mean `{suggestion[0]}`? " if suggestion else ""
+    source = sources.get("theme", "")
+    where = source.removeprefix("file ") if source.startswith("file ") else source
+    prefix = f"{where}: " if where else ""
+    raise ConfigError(
+        f"{prefix}theme: unknown theme `{settings.theme}` ({hint}"
+        f"themes: {', '.join(sorted(theme_names))})"
+    )
 
 
 # --------------------------------------------------------------------------- dotted keys

@@ -14,13 +14,22 @@ def binding_ids() -> set[str]:
     return all_binding_ids()
 
 
+def theme_names() -> set[str]:
+    """Textual's built-in themes, the ones `--theme` and the config file may name."""
+    from textual.theme import BUILTIN_THEMES
+
+    return set(BUILTIN_THEMES)
+
+
 def run_app(args: argparse.Namespace) -> int:
     from inferd_tui.store import default_store_path, open_store_or_memory
     from inferd_tui.ui.app import AppConfig, InferdApp
     from inferd_tui.ui.terminal_input import use_alt_enter_parser
 
     try:
-        with runtime_from_args(args, binding_ids=binding_ids()) as runtime:
+        with runtime_from_args(
+            args, binding_ids=binding_ids(), theme_names=theme_names()
+        ) as runtime:
             settings = runtime.loaded.settings
             if settings.no_save:
                 store, problem = open_store_or_memory(None)

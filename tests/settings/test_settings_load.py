@@ -29,9 +29,12 @@ def load(
     flags: dict[str, object] | None = None,
     env: dict[str, str] | None = None,
     binding_ids: list[str] | None = None,
+    theme_names: list[str] | None = None,
 ) -> LoadedSettings:
     path = write_config(tmp_path, text) if text is not None else tmp_path / "missing.toml"
-    return load_settings(flags or {}, env or {}, path, binding_ids=binding_ids)
+    return load_settings(
+        flags or {}, env or {}, path, binding_ids=binding_ids, theme_names=theme_names
+    )
 
 
 def config_error(tmp_path: Path, text: str | None = None, **kwargs: object) -> str:
@@ -272,6 +275,18 @@ def test_keymap_format_and_binding_ids(tmp_path: Path) -> None:
     )
     loaded = load(tmp_path, '[keymap]\nsend = " f5 , ctrl+s "\n', binding_ids=["send"])
     assert loaded.settings.keymap == {"send": "f5,ctrl+s"}
+
+
+def test_unknown_theme_names_its_source_and_the_closest_theme(tmp_path: Path) -> None:
+    themes = ["nord", "dracula", "textual-dark"]
+    path = tmp_path / "config.toml"
+    assert config_error(tmp_path, 'theme = "nrod"\n', theme_names=themes) == (
+        f"{path}:1: theme: unknown theme `nrod` "
+        "(did you mean `nord`? themes: dracula, nord, textual-dark)"
+    )
+    from_flag = config_error(tmp_path, flags={"theme": "zzz"}, theme_names=themes)
+    assert from_flag.startswith("flag --theme: theme: unknown theme `zzz`")
+    assert load(tmp_path, 'theme = "nord"\n', theme_names=themes).settings.theme == "nord"
 
 
 def test_wrong_table_shape(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from inferd_tui.mock_daemon import MockConfig, MockDaemon
 from inferd_tui.proto import SamplingParams
 from inferd_tui.store import Store
 from inferd_tui.ui.app import AppConfig, InferdApp
-from inferd_tui.ui.screens.chat import ChatScreen
+from inferd_tui.ui.screens.chat import INVALID_FIELDS_PREVIEW, ChatScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -348,9 +348,12 @@ async def test_invalid_sampling_field_blocks_sending_and_keeps_the_prompt() -> N
             field = sidebar.query_one("#sampling-top-k")
             field.value = "-3"  # type: ignore[attr-defined]
             await pilot.pause()
+            assert chat(app).sidebar.preview == INVALID_FIELDS_PREVIEW  # no guessed line
             await send(pilot, "keep me")
             assert d.requests_seen == 0
             assert chat(app).prompt.text == "keep me"
+            field.value = "7"  # type: ignore[attr-defined]
+            await until(pilot, lambda: '"top_k":7' in chat(app).sidebar.preview, "a real line")
 
 
 async def test_answers_are_saved_as_they_happen(tmp_path: Path) -> None:
@@ -407,8 +410,10 @@ async def test_help_lists_every_binding_and_the_palette_has_every_action() -> No
 
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)
-        shown = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
-        assert shown == all_binding_ids()
+        shown = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert shown - {""} == all_binding_ids()  # "": keys without a binding (1–9)
+        keys = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        assert "^j / alt+⏎" in keys  # shown as the footer shows keys, not raw names
         await pilot.press("escape")
         titles = {command.title for command in app.get_system_commands(app.screen)}
         for needed in (

@@ -37,7 +37,7 @@ from inferd_tui.proto import (
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
-from inferd_tui.ui.widgets.status_bar import DaemonStatusBar
+from inferd_tui.ui.widgets.status_bar import EXTRA_SEPARATOR, DaemonStatusBar
 from inferd_tui.ui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ PREVIEW_DEBOUNCE_S = 0.15
 QUEUE_FULL_RETRIES = 5
 #: An answer longer than this is not matched against its grammar in the UI thread.
 GRAMMAR_MATCH_LIMIT = 50_000
+
+
+INVALID_FIELDS_PREVIEW = "Nothing can be sent until the highlighted sampling fields are fixed."
 
 
 class ChatScreen(Screen[None]):
@@ -200,7 +203,7 @@ class ChatScreen(Screen[None]):
             parts.append("not saving")
         elif self.config.store.path is None:
             parts.append("not saving (--no-save)")
-        self.status_bar.set_extra(" · ".join(parts))
+        self.status_bar.set_extra(EXTRA_SEPARATOR.join(parts))
 
     # --- daemon state -----------------------------------------------------------------
 
@@ -672,9 +675,8 @@ class ChatScreen(Screen[None]):
             return
         number = message.code_block
         if number > len(blocks):
-            self.notify(
-                f"Turn #{index} has {len(blocks)} code block(s).", severity="warning", timeout=3
-            )
+            count = "1 code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
+            self.notify(f"Turn #{index} has only {count}.", severity="warning", timeout=3)
             return
         block = blocks[number - 1]
         self.app.copy_to_clipboard(block.code)
@@ -692,9 +694,16 @@ class ChatScreen(Screen[None]):
         self._update_preview()
         self.saver.save_settings(self.conversation, message.params.wire_fields(), message.grammar)
 
+    @on(SamplingSidebar.Invalid)
+    def _on_sampling_invalid(self) -> None:
+        self._update_preview()
+
     def _update_preview(self) -> None:
         """The exact line the next send will write (the API key never appears in it)."""
-        params = self.sidebar.to_params() or SamplingParams()
+        params = self.sidebar.to_params()
+        if params is None:  # a guess at the line would mislead: nothing can be sent yet
+            self.sidebar.show_preview(INVALID_FIELDS_PREVIEW)
+            return
         turns = self.conversation.turns
         if self._editing is not None:  # Enter resends from the edited turn, dropping the rest
             turns = turns[: turns.index(self._editing)]

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 MIN_EXTRA_CELLS = 8
 
 
+EXTRA_SEPARATOR = " · "
+
+
 class DaemonStatusBar(Widget):
     """Shows :meth:`DaemonState.summary`, coloured by kind, and a short extra text.
 
@@ -82,7 +85,8 @@ class DaemonStatusBar(Widget):
             self.refresh()
 
     def set_extra(self, text: str) -> None:
-        """Short text on the right, e.g. the socket path or "not saving"."""
+        """Short text on the right, e.g. the socket path or "not saving" (parts joined by
+        :data:`EXTRA_SEPARATOR`)."""
         if text != self._extra_text:
             self._extra_text = text
             self.refresh()
@@ -94,7 +98,12 @@ class DaemonStatusBar(Widget):
         )
         # Text objects throughout: daemon-supplied parts are never parsed as markup.
         summary = Text(self.summary_text, style=style, no_wrap=True, overflow="ellipsis")
-        extra = self._extra_text
+        # What the summary already says (the socket path while disconnected) is not repeated.
+        extra = EXTRA_SEPARATOR.join(
+            part
+            for part in self._extra_text.split(EXTRA_SEPARATOR)
+            if part and part not in summary.plain
+        )
         if not extra:
             summary.truncate(width, overflow="ellipsis")
             return summary

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import hmac
 import json
+import logging
 import os
 import select
 import shutil
@@ -47,6 +48,8 @@ _UNIX_PATH_MAX = 107
 INFERENCE_MODE = 0o660
 ADMIN_MODE = 0o600
 FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
+
+_log = logging.getLogger(__name__)
 
 
 class _LineReader:
@@ -446,7 +449,20 @@ class MockDaemon:
                     stream = await listener.accept()
                 except (anyio.ClosedResourceError, anyio.BrokenResourceError):
                     return
-                self._task_group.start_soon(handler, stream)
+                self._task_group.start_soon(self._serve_connection, handler, stream)
+
+    @staticmethod
+    async def _serve_connection(handler: Callable[[Any], Any], stream: ByteStream) -> None:
+        """One connection's failure is that connection's alone: log it and move on.
+
+        Handlers run in the daemon's task group, where an escaping exception would cancel
+        every other connection and the daemon itself. Each handler closes its own stream
+        (``async with stream``) on the way out.
+        """
+        try:
+            await handler(stream)
+        except Exception:
+            _log.exception("a connection handler failed; that connection was closed")
 
     async def _listen(
         self,

@@ -12,7 +12,8 @@ import pytest
 from mockd_wire import HELLO, Wire, config, request
 
 from inferd_tui.mock_daemon import MockConfig, MockDaemon
-from inferd_tui.proto import MAX_FRAME_BYTES
+from inferd_tui.mock_daemon import daemon as daemon_module
+from inferd_tui.proto import MAX_FRAME_BYTES, Request
 
 pytestmark = pytest.mark.anyio
 
@@ -127,6 +128,30 @@ async def test_decode_failure_answers_once_and_closes(sock_dir: Path, line: byte
         assert frame["message"].startswith("decode: ")
         assert daemon.completed_requests == 0
         await _served(daemon)
+
+
+async def test_an_unexpected_handler_failure_closes_only_that_connection(
+    sock_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_decode = daemon_module.decode_request
+
+    def decode_or_break(line: bytes) -> Request:
+        if b"break-me" in line:
+            raise RuntimeError("a bug in the stand-in")
+        return real_decode(line)
+
+    monkeypatch.setattr(daemon_module, "decode_request", decode_or_break)
+    async with MockDaemon.start(config(sock_dir)) as daemon:
+        await daemon.wait_ready()
+        async with await Wire.unix(daemon.socket_path) as bystander:
+            async with await Wire.unix(daemon.socket_path) as wire:
+                await wire.send(request("x", content="break-me"))
+                await wire.expect_eof()
+            # Another connection, open all along, is still served, and so are new ones.
+            await bystander.send(request("still-here"))
+            assert (await bystander.answer())[-1]["id"] == "still-here"
+        await _served(daemon)
+    assert "a connection handler failed" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ rejection (§4) for the stand-in daemon and for checking a request before it is 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any
 
@@ -222,6 +223,65 @@ class _StrictRequest(BaseModel):
 
 _ROLES = frozenset(role.value for role in Role)
 _U32_FIELDS = ("top_k", "max_tokens", "image_token_budget")
+_NUMBER_FIELDS = ("temperature", "top_p", *_U32_FIELDS)
+#: More digits than any finite number a float can hold.
+_MAX_NUMBER_DIGITS = 309
+
+
+class _NotSerdeJson(ValueError):
+    """Text Python's ``json`` accepts but serde_json (the daemon's parser) rejects."""
+
+
+class _OutOfRange:
+    """A number too large for serde_json: an error in a field the daemon reads, but fine
+    in an unknown one (serde skips those without converting their numbers)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text if len(text) <= 20 else f"{text[:20]}… ({len(text):,} digits)"
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotSerdeJson(f"{name} is not a JSON value")
+
+
+def _float_or_out_of_range(text: str) -> float | _OutOfRange:
+    value = float(text)
+    return _OutOfRange(text) if math.isinf(value) else value
+
+
+def _int_or_out_of_range(text: str) -> int | _OutOfRange:
+    # Checked before int(), which refuses over 4,300 digits with a plain ValueError.
+    return _OutOfRange(text) if len(text.lstrip("-")) > _MAX_NUMBER_DIGITS else int(text)
+
+
+def _load_json(line: bytes) -> Any:
+    """``json.loads`` that refuses what serde_json refuses: ``NaN``/``Infinity``, and
+    nesting deeper than Python's parser can follow.
+
+    The daemon skips an unknown field however deeply it nests; Python's recursive parser
+    cannot, so such a line is a decode error here (the one place the stand-in is stricter).
+    """
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestDecodeError(f"decode: invalid UTF-8 at byte {exc.start}") from exc
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_float_or_out_of_range,
+            parse_int=_int_or_out_of_range,
+        )
+    except json.JSONDecodeError as exc:
+        raise RequestDecodeError(
+            f"decode: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except _NotSerdeJson as exc:
+        raise RequestDecodeError(f"decode: {exc}") from exc
+    except RecursionError as exc:
+        raise RequestDecodeError("decode: recursion limit exceeded") from exc
 
 
 def decode_request(line: bytes) -> Request:
@@ -230,22 +290,20 @@ def decode_request(line: bytes) -> Request:
     Raises :class:`RequestDecodeError` with a ``decode: …`` message for every rejection
     listed in §11 (not JSON, blank, BOM, two objects on a line, wrong types, unknown or
     miscased role, array content, missing/null ``messages``, null ``id``/``grammar``,
-    negative integers).
+    negative integers), and for what serde_json refuses but Python's ``json`` accepts:
+    ``NaN``/``Infinity``, and numbers out of range in the fields the daemon reads.
     """
     if line.startswith(b"\xef\xbb\xbf"):
         raise RequestDecodeError("decode: unexpected byte-order mark at line 1 column 1")
     if not line.strip():
         raise RequestDecodeError("decode: EOF while parsing a value at line 1 column 0")
-    try:
-        raw = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise RequestDecodeError(f"decode: invalid UTF-8 at byte {exc.start}") from exc
-    except json.JSONDecodeError as exc:
-        raise RequestDecodeError(
-            f"decode: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+    raw = _load_json(line)
     if not isinstance(raw, dict):
         raise RequestDecodeError("decode: invalid type: expected a JSON object")
+    for name in _NUMBER_FIELDS:
+        value = raw.get(name)
+        if isinstance(value, _OutOfRange):
+            raise RequestDecodeError(f"decode: number out of range: {value.text} for `{name}`")
     for never_null in ("id", "grammar", "messages"):
         if never_null in raw and raw[never_null] is None:
             raise RequestDecodeError(

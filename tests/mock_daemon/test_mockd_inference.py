@@ -107,6 +107,23 @@ REJECTED_AND_CLOSED = {
         b'{"id":"b","messages":[{"role":"user","content":"hi"}]}'
     ),
     "leading BOM": b'\xef\xbb\xbf{"id":"r","messages":[{"role":"user","content":"hi"}]}',
+    # Python's json accepts these and serde_json does not; each one used to escape the
+    # connection handler and take the whole daemon down.
+    "NaN temperature": b'{"id":"r","messages":[{"role":"user","content":"hi"}],"temperature":NaN}',
+    "Infinity temperature": (
+        b'{"id":"r","messages":[{"role":"user","content":"hi"}],"temperature":Infinity}'
+    ),
+    "-Infinity top_p": b'{"id":"r","messages":[{"role":"user","content":"hi"}],"top_p":-Infinity}',
+    "1e400 temperature": b'{"id":"r","messages":[{"role":"user","content":"hi"}],"temperature":1e400}',
+    "5,000-digit integer": (
+        b'{"id":"r","messages":[{"role":"user","content":"hi"}],"top_k":' + b"1" * 5000 + b"}"
+    ),
+    "100,000 nested arrays": (
+        b'{"id":"r","messages":[{"role":"user","content":"hi"}],"x":'
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}"
+    ),
 }
 
 

@@ -66,6 +66,13 @@ REJECTED = {
     "BOM": b"\xef\xbb\xbf" + ACCEPTED[0],
     "not an object": b"[1]",
     "invalid utf-8": b'{"id":"\xff","messages":[]}',
+    # Python's json accepts these; serde_json (the daemon's decoder) does not.
+    "NaN": _with('"temperature":NaN'),
+    "Infinity": _with('"temperature":Infinity'),
+    "-Infinity": _with('"top_p":-Infinity'),
+    "overflowing float": _with('"temperature":1e400'),
+    "5,000-digit integer": _with('"top_k":' + "1" * 5000),
+    "nested too deep": _with('"future":' + "[" * 100_000 + "]" * 100_000),
 }
 
 
@@ -74,6 +81,19 @@ def test_decode_failures_say_decode(line: bytes) -> None:
     with pytest.raises(RequestDecodeError) as info:
         decode_request(line)
     assert str(info.value).startswith("decode: ")
+
+
+SERDE_ACCEPTS = {
+    "large finite float": _with('"temperature":1e300'),
+    # serde skips an unknown field without converting its numbers.
+    "5,000-digit unknown field": _with('"future":-' + "9" * 5000),
+    "overflowing unknown float": _with('"future":[1e400]'),
+}
+
+
+@pytest.mark.parametrize("line", SERDE_ACCEPTS.values(), ids=SERDE_ACCEPTS.keys())
+def test_lines_serde_accepts_still_decode(line: bytes) -> None:
+    assert decode_request(line).id == "r"
 
 
 def test_validation_failures_use_the_daemons_messages() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Discriminator, Tag, TypeAdapter, ValidationError
@@ -226,6 +227,11 @@ _U32_FIELDS = ("top_k", "max_tokens", "image_token_budget")
 _NUMBER_FIELDS = ("temperature", "top_p", *_U32_FIELDS)
 #: More digits than any finite number a float can hold.
 _MAX_NUMBER_DIGITS = 309
+#: The fields the daemon's structs declare: serde refuses one given twice, and a lone
+#: surrogate in any string it reads; it skips unknown fields without looking inside.
+_REQUEST_FIELDS = frozenset(_StrictRequest.model_fields)
+_MESSAGE_FIELDS = frozenset({"role", "content"})
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _NotSerdeJson(ValueError):
@@ -240,6 +246,19 @@ class _OutOfRange:
 
     def __init__(self, text: str) -> None:
         self.text = text if len(text) <= 20 else f"{text[:20]}… ({len(text):,} digits)"
+
+
+class _JsonObject(dict[str, Any]):
+    """A decoded JSON object that remembers the keys given more than once."""
+
+    __slots__ = ("repeated",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        self.repeated: frozenset[str] = frozenset()
+        if len(self) != len(pairs):
+            counts = Counter(key for key, _ in pairs)
+            self.repeated = frozenset(key for key, count in counts.items() if count > 1)
 
 
 def _reject_constant(name: str) -> Any:
@@ -273,6 +292,7 @@ def _load_json(line: bytes) -> Any:
             parse_constant=_reject_constant,
             parse_float=_float_or_out_of_range,
             parse_int=_int_or_out_of_range,
+            object_pairs_hook=_JsonObject,
         )
     except json.JSONDecodeError as exc:
         raise RequestDecodeError(
@@ -284,6 +304,25 @@ def _load_json(line: bytes) -> Any:
         raise RequestDecodeError("decode: recursion limit exceeded") from exc
 
 
+def _check_no_repeats(obj: _JsonObject, fields: frozenset[str], where: str = "") -> None:
+    repeated = sorted(obj.repeated & fields)
+    if repeated:
+        raise RequestDecodeError(f"decode: duplicate field `{repeated[0]}`{where}")
+
+
+def _check_no_lone_surrogates(raw: _JsonObject, messages: list[_JsonObject]) -> None:
+    """What a ``\\ud800`` escape decodes to: fatal in every key and every string field
+    the daemon reads (an unknown role is refused already)."""
+    texts = [(key, f"key {json.dumps(key)}") for key in raw]
+    texts += [(raw[name], f"`{name}`") for name in ("id", "grammar") if name in raw]
+    for index, message in enumerate(messages):
+        texts += [(key, f"messages[{index}] key {json.dumps(key)}") for key in message]
+        texts.append((message["content"], f"messages[{index}].content"))
+    for text, where in texts:
+        if _LONE_SURROGATE.search(text):
+            raise RequestDecodeError(f"decode: lone surrogate escape in {where}")
+
+
 def decode_request(line: bytes) -> Request:
     """Decode a request line exactly as strictly as the daemon does.
 
@@ -291,15 +330,17 @@ def decode_request(line: bytes) -> Request:
     listed in §11 (not JSON, blank, BOM, two objects on a line, wrong types, unknown or
     miscased role, array content, missing/null ``messages``, null ``id``/``grammar``,
     negative integers), and for what serde_json refuses but Python's ``json`` accepts:
-    ``NaN``/``Infinity``, and numbers out of range in the fields the daemon reads.
+    ``NaN``/``Infinity``; in the fields the daemon reads, numbers out of range, lone
+    surrogate escapes, and a field given twice.
     """
     if line.startswith(b"\xef\xbb\xbf"):
         raise RequestDecodeError("decode: unexpected byte-order mark at line 1 column 1")
     if not line.strip():
         raise RequestDecodeError("decode: EOF while parsing a value at line 1 column 0")
     raw = _load_json(line)
-    if not isinstance(raw, dict):
+    if not isinstance(raw, _JsonObject):  # every JSON object decodes to one
         raise RequestDecodeError("decode: invalid type: expected a JSON object")
+    _check_no_repeats(raw, _REQUEST_FIELDS)
     for name in _NUMBER_FIELDS:
         value = raw.get(name)
         if isinstance(value, _OutOfRange):
@@ -321,8 +362,11 @@ def decode_request(line: bytes) -> Request:
             raise RequestDecodeError(
                 f"decode: invalid value: integer `{value}`, expected u32 for `{field}`"
             )
+    # The objects as parsed: the model's copies forget which keys were repeated.
+    raw_messages: list[_JsonObject] = raw["messages"]
     messages = []
-    for index, message in enumerate(shaped.messages):
+    for index, message in enumerate(raw_messages):
+        _check_no_repeats(message, _MESSAGE_FIELDS, f" in messages[{index}]")
         role, content = message.get("role"), message.get("content")
         if not isinstance(role, str) or role not in _ROLES:
             raise RequestDecodeError(
@@ -334,6 +378,8 @@ def decode_request(line: bytes) -> Request:
                 f"decode: messages[{index}].content: invalid type, expected a string"
             )
         messages.append({"role": role, "content": content})
+    if _SURROGATE_ESCAPE.search(line):  # only an escape can make a lone surrogate
+        _check_no_lone_surrogates(raw, raw_messages)
     return Request.model_validate({**shaped.model_dump(), "messages": messages})
 
 

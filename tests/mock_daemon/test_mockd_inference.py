@@ -124,6 +124,8 @@ REJECTED_AND_CLOSED = {
         + b"]" * 100_000
         + b"}"
     ),
+    "lone surrogate escape": b'{"id":"r","messages":[{"role":"user","content":"\\ud800"}]}',
+    "duplicate key": b'{"id":"r","id":"q","messages":[{"role":"user","content":"hi"}]}',
 }
 
 

@@ -73,6 +73,12 @@ REJECTED = {
     "overflowing float": _with('"temperature":1e400'),
     "5,000-digit integer": _with('"top_k":' + "1" * 5000),
     "nested too deep": _with('"future":' + "[" * 100_000 + "]" * 100_000),
+    "lone surrogate in content": b'{"id":"r","messages":[{"role":"user","content":"\\ud800"}]}',
+    "lone low surrogate in id": b'{"id":"a\\udc00","messages":[{"role":"user","content":"hi"}]}',
+    "lone surrogate in grammar": _with('"grammar":"root ::= \\ud83d"'),
+    "lone surrogate in a key": _with('"\\ud800":1'),
+    "duplicate id": b'{"id":"r","id":"q","messages":[{"role":"user","content":"hi"}]}',
+    "duplicate role": b'{"id":"r","messages":[{"role":"user","role":"user","content":"hi"}]}',
 }
 
 
@@ -88,12 +94,22 @@ SERDE_ACCEPTS = {
     # serde skips an unknown field without converting its numbers.
     "5,000-digit unknown field": _with('"future":-' + "9" * 5000),
     "overflowing unknown float": _with('"future":[1e400]'),
+    # ... nor decoding its strings, nor minding that it is repeated.
+    "lone surrogate in an unknown field": _with('"future":"\\ud800"'),
+    "repeated unknown field": _with('"future":1,"future":2'),
+    # Surrogates that are not lone.
+    "surrogate pair": b'{"id":"r","messages":[{"role":"user","content":"\\ud83d\\ude00"}]}',
+    "escaped backslash before u": b'{"id":"r","messages":[{"role":"user","content":"\\\\ud800"}]}',
 }
 
 
 @pytest.mark.parametrize("line", SERDE_ACCEPTS.values(), ids=SERDE_ACCEPTS.keys())
 def test_lines_serde_accepts_still_decode(line: bytes) -> None:
     assert decode_request(line).id == "r"
+
+
+def test_surrogate_pair_decodes_to_one_character() -> None:
+    assert decode_request(SERDE_ACCEPTS["surrogate pair"]).messages[0].content == "\U0001f600"
 
 
 def test_validation_failures_use_the_daemons_messages() -> None:

@@ -6,6 +6,11 @@ generation on the wire). The connection is kept between requests and dialled aga
 transparently, after the daemon or this client closed it: a decode error, EOF, a
 cancel, or any error mid-request.
 
+Every frame must echo the request's id (§5); an error frame may carry ``""``, the id of
+the daemon's decode error. A frame for any other id is a :class:`ProtocolError`. Bytes
+after the terminal frame belong to no request: the answer stands, but the connection is
+closed, so the next request starts on a fresh one instead of reading them as its own.
+
 Cancelling a generation is closing the connection (§6): cancel the consuming task, or
 close the iterator early (``aclose()``, or ``break`` inside ``contextlib.aclosing``).
 """
@@ -30,6 +35,7 @@ from inferd_tui.proto.errors import (
     ConnectTimeout,
     DaemonError,
     InvalidRequest,
+    ProtocolError,
     UnexpectedEof,
 )
 from inferd_tui.proto.framing import (
@@ -129,13 +135,11 @@ async def dial_and_wait_ready(
 class _Connection:
     """One open connection and the read state that belongs to it."""
 
-    __slots__ = ("auth_pending", "auth_sent", "decoder", "frames", "pending", "requests", "stream")
+    __slots__ = ("auth_pending", "auth_sent", "decoder", "frames", "requests", "stream")
 
     def __init__(self, stream: ByteStream, *, auth_line: bytes | None) -> None:
         self.stream = stream
         self.decoder = LineDecoder()
-        #: Lines decoded after a terminal frame; normally none, read first by the next request.
-        self.pending: list[bytes] = []
         #: Sent together with the first request, in one write.
         self.auth_pending = auth_line
         self.auth_sent = False
@@ -263,8 +267,9 @@ class Client:
         ``done`` or ``error`` frame is yielded last (an error frame is not raised).
         A request without an id gets a unique one. Raises :class:`InvalidRequest` (nothing
         sent), :class:`ConnectError`, :class:`UnexpectedEof` (with the partial text),
-        :class:`AuthRejected`, or a :class:`ProtocolError`; after any of them, and after a
-        cancel or an early close, the connection is closed and the next request redials.
+        :class:`AuthRejected`, or a :class:`ProtocolError` (also for a frame that echoes
+        another request's id); after any of them, and after a cancel or an early close,
+        the connection is closed and the next request redials.
         """
         problem = request_problem(request)
         if problem is not None:
@@ -277,6 +282,7 @@ class Client:
         owner = self._busy = object()
         if not request.id:
             request = request.model_copy(update={"id": self.new_request_id()})
+        request_id = request.id
         request_line = encode_request(request)
         parts: list[str] = []
         completed = False
@@ -301,7 +307,7 @@ class Client:
                 conn.requests += 1
                 receive = stream.receive
                 feed = conn.decoder.feed
-                lines, conn.pending = conn.pending, []
+                lines: list[bytes] = []
                 at_eof = False
                 got_frame = False
                 while True:
@@ -313,14 +319,17 @@ class Client:
                         conn.frames += 1
                         got_frame = True
                         if type(frame) is TokenFrame:
+                            if frame.id != request_id:
+                                raise self._stray_frame(frame, request_id)
                             parts.append(frame.content)
                         elif type(frame) is DoneFrame or type(frame) is ErrorFrame:
-                            conn.pending.extend(line_iter)
+                            # "" is the id of the daemon's decode error, sent with no request.
+                            if frame.id != request_id and (type(frame) is DoneFrame or frame.id):
+                                raise self._stray_frame(frame, request_id)
                             completed = True
-                            if type(frame) is ErrorFrame and (
-                                not frame.id or frame.code == "frame_too_large"
-                            ):
-                                await self._discard()  # the daemon closes after these
+                            trailing = any(line_iter) or conn.decoder.buffered > 0
+                            if trailing or _daemon_closes_after(frame):
+                                await self._discard()
                             self._release(owner)
                             yield frame
                             return
@@ -343,6 +352,16 @@ class Client:
             if not completed:
                 await self._discard()
             self._release(owner)
+
+    def _stray_frame(
+        self, frame: TokenFrame | DoneFrame | ErrorFrame, request_id: str
+    ) -> ProtocolError:
+        return ProtocolError(
+            f"the daemon at {self.address} sent a {frame.type} frame for request "
+            f"{_shown(frame.id)} while answering {_shown(request_id)}; the connection was "
+            "closed and the next request starts on a new one",
+            title="frame for another request",
+        )
 
     def _closed_error(
         self, conn: _Connection, request_id: str, parts: list[str]
@@ -385,3 +404,13 @@ class Client:
                         partial_text="".join(parts),
                     )
         raise AssertionError("generate() ended without a terminal frame")  # pragma: no cover
+
+
+def _daemon_closes_after(frame: DoneFrame | ErrorFrame) -> bool:
+    """A decode error (id "") and frame_too_large end the connection on the daemon's side."""
+    return type(frame) is ErrorFrame and (not frame.id or frame.code == "frame_too_large")
+
+
+def _shown(request_id: str) -> str:
+    """An id for a message: quoted, and cut short (the daemon's is untrusted)."""
+    return repr(request_id if len(request_id) <= 40 else request_id[:40] + "…")

@@ -181,13 +181,75 @@ async def test_crlf_and_unterminated_final_line_are_accepted() -> None:
     assert frames[-1].content == "alpha beta gamma"
 
 
-async def test_frames_after_the_terminal_one_wait_for_the_next_request() -> None:
-    factory = ScriptFactory([tape("req-1") + tape("req-2", ["x"])])
+@pytest.mark.parametrize(
+    "trailing",
+    [
+        pytest.param(tape("stale", ["STALE"]), id="whole-frames"),
+        pytest.param(b'{"type":"tok', id="part-of-a-frame"),
+    ],
+)
+async def test_bytes_after_the_terminal_frame_close_the_connection(trailing: bytes) -> None:
+    factory = ScriptFactory([tape("req-1") + trailing], [tape("req-2", ["fresh"])])
     async with Client(Endpoint.unix("/x"), stream_factory=factory) as client:
         first = await client.complete(hello("req-1"))
+        assert factory.streams[0].closed
         second = await client.complete(hello("req-2"))
-    assert (first.content, second.content) == ("alpha beta gamma", "x")
-    assert len(factory.streams) == 1
+    # The answer stands; the stray bytes are never read as the next request's answer.
+    assert (first.content, second.content) == ("alpha beta gamma", "fresh")
+    assert len(factory.streams) == 2
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [
+        pytest.param(frame(type="token", id="req-1", content="late"), id="token"),
+        pytest.param(tape("req-1"), id="done"),
+        pytest.param(
+            frame(type="error", id="req-1", code="queue_full", message="queue full"), id="error"
+        ),
+    ],
+)
+async def test_a_frame_for_another_request_is_a_protocol_error(
+    scripted_server: Serve, stray: bytes
+) -> None:
+    async def answers_then_strays(conn: ServerConn) -> None:
+        await conn.readline()
+        await conn.send(tape("req-1"))
+        await conn.readline()
+        await conn.send(stray)  # a late frame of req-1, read while req-2 waits
+        await conn.wait_eof()
+
+    async with (
+        scripted_server(answers_then_strays, mock_tape) as server,
+        unix_client(server) as client,
+    ):
+        await client.complete(hello("req-1"))
+        with pytest.raises(ProtocolError) as caught:
+            await client.complete(hello("req-2"))
+        assert caught.value.title == "frame for another request"
+        assert "'req-1'" in caught.value.hint
+        assert "'req-2'" in caught.value.hint
+        assert str(server.path) in caught.value.hint
+        with anyio.fail_after(5):
+            await server.connections[0].saw_eof.wait()
+        assert (await client.complete(hello("req-3"))).content == "alpha beta gamma"
+
+
+async def test_error_frame_with_the_empty_decode_error_id_is_accepted() -> None:
+    decode_error = frame(type="error", id="", code="invalid_request", message="decode: x")
+    factory = ScriptFactory([decode_error])
+    async with Client(Endpoint.unix("/x"), stream_factory=factory) as client:
+        frames = await collect(client, hello())
+    assert isinstance(frames[-1], ErrorFrame)
+    assert frames[-1].id == ""
+
+
+async def test_a_done_frame_without_the_request_id_is_a_protocol_error() -> None:
+    factory = ScriptFactory([frame(type="done", id="", content="")])
+    async with Client(Endpoint.unix("/x"), stream_factory=factory) as client:
+        with pytest.raises(ProtocolError):
+            await client.complete(hello())
+        assert factory.streams[0].closed
 
 
 # --- error frames ------------------------------------------------------------------------

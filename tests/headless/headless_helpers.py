@@ -25,6 +25,9 @@ from inferd_tui.headless._console import Console
 from inferd_tui.mock_daemon import MockConfig, MockDaemon
 from inferd_tui.runtime import runtime_from_args
 
+#: In a scripted server's lines: replaced by the id of the request it read.
+ECHO_ID = b"$REQUEST_ID"
+
 
 class Tap(io.StringIO):
     """A captured stream that wakes waiters on every write."""
@@ -96,16 +99,19 @@ async def scripted_server(
     path: Path, lines: Sequence[bytes], *, read_first: bool = False
 ) -> AsyncIterator[None]:
     """A Unix socket that, on each connection, (reads one line,) sends ``lines`` and closes:
-    a daemon that crashes (admin EOF without draining, or EOF mid-answer)."""
+    a daemon that crashes (admin EOF without draining, or EOF mid-answer). With
+    ``read_first``, :data:`ECHO_ID` in a line becomes the id of the request read."""
 
     async def handle(stream: anyio.abc.SocketStream) -> None:
         async with stream:
+            request_id = b""
             if read_first:
                 received = b""
                 while b"\n" not in received:
                     received += await stream.receive()
+                request_id = json.loads(received.partition(b"\n")[0])["id"].encode()
             for line in lines:
-                await stream.send(line)
+                await stream.send(line.replace(ECHO_ID, request_id))
 
     listener = await anyio.create_unix_listener(path)
     async with listener, anyio.create_task_group() as task_group:

@@ -7,6 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 from headless_helpers import (
+    ECHO_ID,
     daemon_config,
     endpoint_flags,
     invoke,
@@ -106,7 +107,7 @@ async def test_ask_daemon_error_mid_answer_keeps_the_partial_text(short_tmp: Pat
 
 async def test_ask_daemon_closing_mid_answer(short_tmp: Path) -> None:
     socket_path = short_tmp / "infer.sock"
-    lines = [b'{"type":"token","id":"x","content":"half an ans"}\n']
+    lines = [b'{"type":"token","id":"' + ECHO_ID + b'","content":"half an ans"}\n']
     async with scripted_server(socket_path, lines, read_first=True):
         result = await invoke(["ask", "--socket", str(socket_path), "hello"])
     assert result.code == 4

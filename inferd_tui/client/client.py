@@ -35,6 +35,7 @@ from inferd_tui.proto.errors import (
     ConnectTimeout,
     DaemonError,
     InvalidRequest,
+    MalformedFrame,
     ProtocolError,
     UnexpectedEof,
 )
@@ -309,13 +310,22 @@ class Client:
                 feed = conn.decoder.feed
                 lines: list[bytes] = []
                 at_eof = False
+                cut_short = False
                 got_frame = False
                 while True:
                     line_iter = iter(lines)
                     for line in line_iter:
                         if not line:
                             continue
-                        frame = parse_response(line)
+                        try:
+                            frame = parse_response(line)
+                        except MalformedFrame:
+                            if not at_eof:
+                                raise
+                            # An unterminated last line that is no frame: the daemon died
+                            # mid-write. That is an interrupted answer, not garbage.
+                            cut_short = True
+                            break
                         conn.frames += 1
                         got_frame = True
                         if type(frame) is TokenFrame:
@@ -347,7 +357,7 @@ class Client:
                 await self._discard()
                 if not got_frame and reused and attempt == 1:
                     continue
-                raise self._closed_error(conn, request.id, parts)
+                raise self._closed_error(conn, request.id, parts, cut_short=cut_short)
         finally:
             if not completed:
                 await self._discard()
@@ -364,9 +374,9 @@ class Client:
         )
 
     def _closed_error(
-        self, conn: _Connection, request_id: str, parts: list[str]
+        self, conn: _Connection, request_id: str, parts: list[str], *, cut_short: bool = False
     ) -> UnexpectedEof | AuthRejected:
-        if conn.frames == 0 and self.endpoint.kind == "tcp":
+        if conn.frames == 0 and self.endpoint.kind == "tcp" and not cut_short:
             if conn.auth_sent:
                 hint = (
                     f"the daemon at {self.address} closed the connection: wrong or missing "
@@ -380,8 +390,9 @@ class Client:
             return AuthRejected(hint, address=self.address)
         partial = "".join(parts)
         received = f" after {len(partial):,} characters" if partial else ""
+        where = " in the middle of a frame" if cut_short else ""
         return UnexpectedEof(
-            f"the daemon closed the connection before the answer finished{received} "
+            f"the daemon closed the connection{where} before the answer finished{received} "
             f"({self.address}); the partial text is kept",
             partial_text=partial,
             request_id=request_id,

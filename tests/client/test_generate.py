@@ -373,6 +373,37 @@ async def test_eof_mid_answer_keeps_partial_text_and_next_request_works(
     assert len(server.connections) == 2
 
 
+async def test_eof_in_the_middle_of_a_frame_keeps_the_partial_text(
+    scripted_server: Serve,
+) -> None:
+    async def dies_mid_write(conn: ServerConn) -> None:
+        await conn.readline()
+        await conn.send(frame(type="token", id="req-1", content="part1 ") + b'{"type":"tok')
+
+    async with scripted_server(dies_mid_write, mock_tape) as server, unix_client(server) as client:
+        with pytest.raises(UnexpectedEof) as caught:
+            await client.complete(hello())
+        assert caught.value.partial_text == "part1 "
+        assert "in the middle of a frame" in caught.value.hint
+        assert str(server.path) in caught.value.hint
+        assert (await client.complete(hello("req-2"))).content == "alpha beta gamma"
+
+
+async def test_eof_in_the_middle_of_the_first_frame_over_tcp_is_not_auth(
+    scripted_server: Serve,
+) -> None:
+    async def dies_mid_write(conn: ServerConn) -> None:
+        await conn.readline()
+        await conn.send(b'{"type":"token","id":"req-1","cont')
+
+    async with scripted_server(dies_mid_write, tcp=True) as server:
+        client = Client(Endpoint.tcp("127.0.0.1", server.port))
+        with pytest.raises(UnexpectedEof) as caught:
+            await client.complete(hello())
+        await client.aclose()
+    assert caught.value.partial_text == ""
+
+
 async def test_eof_with_no_frames_on_a_fresh_unix_connection(scripted_server: Serve) -> None:
     async def close_at_once(conn: ServerConn) -> None:
         await conn.readline()

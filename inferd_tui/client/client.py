@@ -34,6 +34,7 @@ from inferd_tui.proto.errors import (
     ConnectError,
     ConnectTimeout,
     DaemonError,
+    FrameTooLarge,
     InvalidRequest,
     MalformedFrame,
     ProtocolError,
@@ -358,6 +359,11 @@ class Client:
                 if not got_frame and reused and attempt == 1:
                     continue
                 raise self._closed_error(conn, request.id, parts, cut_short=cut_short)
+        # The decoder cannot know where its bytes came from: name the daemon here.
+        except FrameTooLarge as exc:
+            raise FrameTooLarge(exc.size, exc.limit, address=self.address) from exc
+        except MalformedFrame as exc:
+            raise MalformedFrame(exc.hint, line=exc.line, address=self.address) from exc
         finally:
             if not completed:
                 await self._discard()
@@ -370,6 +376,7 @@ class Client:
             f"the daemon at {self.address} sent a {frame.type} frame for request "
             f"{_shown(frame.id)} while answering {_shown(request_id)}; the connection was "
             "closed and the next request starts on a new one",
+            address=self.address,
             title="frame for another request",
         )
 
@@ -413,6 +420,7 @@ class Client:
                         frame.message,
                         request_id=frame.id,
                         partial_text="".join(parts),
+                        address=self.address,
                     )
         raise AssertionError("generate() ended without a terminal frame")  # pragma: no cover
 

@@ -77,19 +77,32 @@ class ConnectTimeout(InferdError, TimeoutError):
 
 
 class ProtocolError(InferdError):
-    """The peer sent something that is not protocol v1; the connection is closed."""
+    """The peer sent something that is not protocol v1; the connection is closed.
+
+    ``address`` names the daemon once the client has attached it: the sans-I/O decoder
+    that finds the problem does not know where the bytes came from.
+    """
 
     title = "protocol error"
+
+    def __init__(self, hint: str, *, address: str = "", title: str | None = None) -> None:
+        super().__init__(hint, title=title)
+        self.address = address
 
 
 class FrameTooLarge(ProtocolError):
     title = "frame too large"
 
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(
-            f"a line of more than {limit:,} bytes arrived (at least {size:,} so far); "
-            "the connection was closed"
-        )
+    def __init__(self, size: int, limit: int, *, address: str = "") -> None:
+        arrived = f"a line of more than {limit:,} bytes arrived (at least {size:,} so far)"
+        if address:
+            hint = (
+                f"{arrived} from the daemon at {address}; the connection was closed. A done "
+                "frame repeats the whole answer: ask for fewer tokens (max_tokens) and retry"
+            )
+        else:
+            hint = f"{arrived}; the connection was closed"
+        super().__init__(hint, address=address)
         self.size = size
         self.limit = limit
 
@@ -97,8 +110,14 @@ class FrameTooLarge(ProtocolError):
 class MalformedFrame(ProtocolError):
     title = "malformed frame"
 
-    def __init__(self, hint: str, *, line: bytes = b"") -> None:
-        super().__init__(hint)
+    def __init__(self, hint: str, *, line: bytes = b"", address: str = "") -> None:
+        if address:
+            hint = (
+                f"{hint}, from {address}; the connection was closed and the next request "
+                f"redials. If it keeps happening, check that {address} is an inferd daemon "
+                "speaking protocol v1"
+            )
+        super().__init__(hint, address=address)
         self.line = line
 
 
@@ -121,19 +140,43 @@ class AuthRejected(InferdError):
         self.address = address
 
 
+#: What a user can do about each error code (protocol §5).
+_NEXT_STEP = {
+    "queue_full": "the daemon is busy: retry in a moment",
+    "backend_unavailable": "the model backend is not ready: retry in a moment",
+    "invalid_request": "the daemon refused this request: do not resend it unchanged",
+    "frame_too_large": "the request is over the 64 MiB cap: shorten the conversation",
+    "internal": "the daemon failed: retry in a moment; if it persists, check the daemon's log",
+}
+_UNKNOWN_CODE_STEP = "an error code this client does not know: check the daemon's log"
+
+
 class DaemonError(InferdError):
-    """The daemon answered with an ``error`` frame."""
+    """The daemon answered with an ``error`` frame.
+
+    ``code`` and ``message`` are the daemon's own (untrusted text); the ``hint`` adds the
+    address and what to do next.
+    """
 
     title = "daemon error"
 
     def __init__(
-        self, code: str, message: str, *, request_id: str = "", partial_text: str = ""
+        self,
+        code: str,
+        message: str,
+        *,
+        request_id: str = "",
+        partial_text: str = "",
+        address: str = "",
     ) -> None:
-        super().__init__(message, title=f"daemon error ({code})")
+        daemon = f"the daemon at {address}" if address else "the daemon"
+        step = _NEXT_STEP.get(code, _UNKNOWN_CODE_STEP)
+        super().__init__(f"{daemon} answered {message!r} — {step}", title=f"daemon error ({code})")
         self.code = code
         self.message = message
         self.request_id = request_id
         self.partial_text = partial_text
+        self.address = address
 
     @property
     def retryable(self) -> bool:

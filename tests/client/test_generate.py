@@ -293,9 +293,13 @@ async def test_complete_raises_daemon_error_with_partial_text(scripted_server: S
         with pytest.raises(DaemonError) as caught:
             await client.complete(hello())
     assert caught.value.code == "backend_unavailable"
+    assert caught.value.message == "backend ended stream without terminal frame"
     assert caught.value.partial_text == "alpha beta "
     assert caught.value.request_id == "req-1"
     assert caught.value.retryable
+    assert caught.value.address == str(server.path)
+    assert str(server.path) in caught.value.hint
+    assert "retry in a moment" in caught.value.hint
 
 
 async def test_unknown_error_code_is_kept() -> None:
@@ -447,6 +451,9 @@ async def test_malformed_frame_raises_protocol_error_and_next_request_works(
         with pytest.raises(MalformedFrame) as caught:
             await client.complete(hello())
         assert isinstance(caught.value, ProtocolError)
+        assert caught.value.address == str(server.path)
+        assert str(server.path) in caught.value.hint
+        assert caught.value.line == b"{not json}"
         with anyio.fail_after(5):
             await server.connections[0].saw_eof.wait()
         assert (await client.complete(hello())).content == "alpha beta gamma"
@@ -468,6 +475,9 @@ async def test_oversized_frame_raises_frame_too_large_and_closes() -> None:
         with pytest.raises(FrameTooLarge) as caught:
             await client.complete(hello())
         assert caught.value.limit == MAX_FRAME_BYTES
+        assert caught.value.address == "/x"
+        assert "the daemon at /x" in caught.value.hint
+        assert "max_tokens" in caught.value.hint
         assert factory.streams[0].closed
         assert (await client.complete(hello())).content == "alpha beta gamma"
 

@@ -34,6 +34,8 @@ from inferd_tui.client.endpoints import (
     Candidate,
     Endpoint,
     EndpointResolution,
+    PathState,
+    path_state,
     resolve_endpoints,
 )
 from inferd_tui.client.era import DaemonEra, check_era, daemon_era, ensure_v1
@@ -96,6 +98,7 @@ __all__ = [
     "InvalidRequest",
     "MalformedFrame",
     "Message",
+    "PathState",
     "ProtocolError",
     "Request",
     "ResponseFrame",
@@ -115,6 +118,7 @@ __all__ = [
     "daemon_era",
     "dial_and_wait_ready",
     "ensure_v1",
+    "path_state",
     "read_admin_state",
     "resolve_endpoints",
     "translate_os_error",

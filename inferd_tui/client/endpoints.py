@@ -9,8 +9,10 @@ Precedence for each surface: the caller's flags, then the daemon's environment v
    (the reference clients'), choosing the first whose socket exists, else the daemon's.
 
 On macOS ``<run>`` is ``$TMPDIR/inferd``. Every candidate considered is returned with
-whether its socket exists and why it was or was not chosen, for ``inferd-tui doctor``.
-Everything (environment, platform, euid) is injectable; nothing here connects.
+whether its socket exists (or could not be checked: another user's private directory)
+and why it was or was not chosen, for ``inferd-tui doctor``. Everything (environment,
+platform, euid) is injectable; nothing here connects, and nothing here raises for a
+path it may not look at.
 
 Choices this module makes where §1 is silent:
 
@@ -100,16 +102,47 @@ class Endpoint:
         return self.display
 
 
+PathState = Literal["exists", "absent", "not accessible"]
+
+
+def path_state(path: Path) -> PathState:
+    """Whether something is at ``path``, never raising.
+
+    ``Path.exists()`` raises ``PermissionError`` (Python 3.11) for a path inside a
+    directory this user may not search, such as another user's ``/tmp/inferd`` (0700).
+    """
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "absent"
+    except OSError:
+        return "not accessible"
+    except ValueError:  # an embedded NUL byte: no such path can exist
+        return "absent"
+    return "exists"
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One place considered for a socket. ``path`` is ``None`` only for a TCP candidate,
-    whose address is then in ``reason``."""
+    whose address is then in ``reason``. ``accessible`` is False when whether the socket
+    exists could not be checked (permission denied on the way); ``exists`` is then False."""
 
     path: Path | None
     source: str
     exists: bool
     chosen: bool
     reason: str
+    accessible: bool = True
+
+
+def _candidate(
+    path: Path, source: str, state: PathState, *, chosen: bool, reason: str
+) -> Candidate:
+    accessible = state != "not accessible"
+    if not accessible:
+        reason = f"{reason} (not accessible: permission denied)"
+    return Candidate(path, source, state == "exists", chosen, reason, accessible)
 
 
 @dataclass(frozen=True)
@@ -165,7 +198,8 @@ def _default_candidates(
 ) -> tuple[list[Candidate], Path]:
     """Candidates for ``<run>/name``; ``taken`` means an override already won."""
     paths = [place.path / name for place in places]
-    exists = [path.exists() for path in paths]
+    states = [path_state(path) for path in paths]
+    exists = [state == "exists" for state in states]
     # At the last resort, probe the daemon's then the clients'; neither → the daemon's.
     rule_index = next((i for i in range(considered) if exists[i]), 0)
     candidates = []
@@ -190,7 +224,9 @@ def _default_candidates(
             reason = "not used: XDG_RUNTIME_DIR is set"
         else:
             reason = "not used: HOME is set" if considered == 1 else "not used"
-        candidates.append(Candidate(path, place.source, exists[index], chosen, reason))
+        candidates.append(
+            _candidate(path, place.source, states[index], chosen=chosen, reason=reason)
+        )
     return candidates, paths[rule_index]
 
 
@@ -248,7 +284,9 @@ def resolve_endpoints(
             path = Path(value).expanduser()
             endpoint = Endpoint.unix(path)
             reason = "given explicitly" if chosen else f"not used: {_winner(inference)}"
-            inference_candidates.append(Candidate(path, source, path.exists(), chosen, reason))
+            inference_candidates.append(
+                _candidate(path, source, path_state(path), chosen=chosen, reason=reason)
+            )
             if chosen:
                 explicit_socket_dir = path.parent
         if chosen:
@@ -272,13 +310,15 @@ def resolve_endpoints(
     for source, path in admin_overrides:
         chosen = admin_path is None
         reason = "given explicitly" if chosen else "not used: an earlier override wins"
-        admin_candidates.append(Candidate(path, source, path.exists(), chosen, reason))
+        admin_candidates.append(
+            _candidate(path, source, path_state(path), chosen=chosen, reason=reason)
+        )
         if chosen:
             admin_path = path
     if explicit_socket_dir is not None:
         beside = explicit_socket_dir / ADMIN_SOCKET_NAME
-        exists = beside.exists()
-        chosen = admin_path is None and exists
+        beside_state = path_state(beside)
+        chosen = admin_path is None and beside_state == "exists"
         if chosen:
             reason = "beside the explicit inference socket"
         elif admin_path is not None:
@@ -286,7 +326,9 @@ def resolve_endpoints(
         else:
             reason = "not used: no socket there"
         admin_candidates.append(
-            Candidate(beside, "beside the inference socket", exists, chosen, reason)
+            _candidate(
+                beside, "beside the inference socket", beside_state, chosen=chosen, reason=reason
+            )
         )
         if chosen:
             admin_path = beside

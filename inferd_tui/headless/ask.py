@@ -41,6 +41,7 @@ from inferd_tui.client import (
     TokenFrame,
     UnexpectedEof,
     UnknownFrame,
+    path_state,
     read_admin_state,
 )
 from inferd_tui.headless._console import (
@@ -185,7 +186,7 @@ def build_request(
 async def _v1_gone(resolution: EndpointResolution) -> str | None:
     """If the admin socket answers at once and announces a 0.4+ daemon, say so."""
     admin = resolution.admin
-    if admin is None or not admin.exists():
+    if admin is None or path_state(admin) != "exists":
         return None
     try:
         snapshot = await read_admin_state(admin, ERA_CHECK_TIMEOUT_S)

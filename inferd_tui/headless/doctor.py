@@ -31,6 +31,7 @@ from inferd_tui.client import (
     Message,
     Request,
     connect,
+    path_state,
     read_admin_state,
 )
 from inferd_tui.headless._console import Console, demo_daemon, safe, to_json
@@ -132,9 +133,9 @@ def _candidate_lines(candidates: list[Candidate]) -> list[str]:
         if candidate.path is None:  # TCP: the address is in the reason
             lines.append(f"{marker} {candidate.source} — {candidate.reason}")
             continue
-        exists = "exists" if candidate.path.exists() else "absent"  # now, not at resolution
+        state = path_state(candidate.path)  # now, not at resolution
         lines.append(
-            f"{marker} {candidate.source}: {candidate.path} ({exists}) — {candidate.reason}"
+            f"{marker} {candidate.source}: {candidate.path} ({state}) — {candidate.reason}"
         )
     return lines
 

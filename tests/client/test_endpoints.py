@@ -3,12 +3,21 @@ platform, euid and a fake filesystem (temporary directories)."""
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from inferd_tui.client import Candidate, Endpoint, EndpointResolution, resolve_endpoints
+from inferd_tui.client import (
+    Candidate,
+    Endpoint,
+    EndpointResolution,
+    path_state,
+    resolve_endpoints,
+)
 
 EUID = 4242
 
@@ -184,6 +193,60 @@ def test_candidates_report_existence(short_tmp: Path) -> None:
     assert chosen(res.admin_candidates).exists
     assert not chosen(res.inference_candidates).exists
     assert chosen(res.inference_candidates).reason == "default location (no socket yet)"
+
+
+@pytest.fixture
+def forbid(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """``forbid(directory)``: looking inside it fails with EACCES, as inside another user's
+    0700 directory (faked: the tests may run as root, whom modes do not stop)."""
+    forbidden: list[Path] = []
+    real_stat = Path.stat
+
+    def stat(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if any(self.is_relative_to(directory) and self != directory for directory in forbidden):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    return forbidden.append
+
+
+def test_another_users_private_dir_is_noted_not_fatal(
+    short_tmp: Path, forbid: Callable[[Path], None]
+) -> None:
+    forbid(short_tmp / "tmp/inferd")  # e.g. /tmp/inferd, mode 0700, someone else's
+    res = resolve(short_tmp, {})
+    assert res.inference.path == short_tmp / f"tmp/inferd-{EUID}/infer.sock"
+    clients = next(c for c in res.inference_candidates if c.source.startswith("/tmp/inferd ("))
+    assert (clients.exists, clients.accessible) == (False, False)
+    assert "not accessible" in clients.reason
+    assert chosen(res.inference_candidates).accessible
+
+
+def test_an_inaccessible_explicit_path_is_still_chosen(
+    short_tmp: Path, forbid: Callable[[Path], None]
+) -> None:
+    forbid(short_tmp / "private")
+    res = resolve(
+        short_tmp,
+        {"HOME": str(short_tmp)},
+        socket=short_tmp / "private/infer.sock",
+        admin=short_tmp / "private/admin.sock",
+    )
+    assert res.inference.path == short_tmp / "private/infer.sock"
+    assert not chosen(res.inference_candidates).accessible
+    assert not chosen(res.admin_candidates).accessible
+
+
+def test_path_state_never_raises(short_tmp: Path, forbid: Callable[[Path], None]) -> None:
+    make_socket_file(short_tmp / "d/infer.sock")
+    (short_tmp / "file").touch()
+    forbid(short_tmp / "private")
+    assert path_state(short_tmp / "d/infer.sock") == "exists"
+    assert path_state(short_tmp / "d/admin.sock") == "absent"
+    assert path_state(short_tmp / "file/infer.sock") == "absent"  # a file on the way
+    assert path_state(short_tmp / "private/infer.sock") == "not accessible"
+    assert path_state(short_tmp / "nul\0byte") == "absent"
 
 
 def test_defaults_come_from_the_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -103,6 +104,18 @@ async def test_ask_daemon_error_mid_answer_keeps_the_partial_text(short_tmp: Pat
         "daemon error (backend_unavailable): backend ended stream without terminal frame"
         in result.err
     )
+
+
+async def test_ask_with_an_admin_socket_it_may_not_look_at(
+    short_tmp: Path, forbid: Callable[[Path], None]
+) -> None:
+    forbid(short_tmp / "theirs")
+    async with running(daemon_config(short_tmp, tokens=TOKENS)) as daemon:
+        await daemon.wait_ready()
+        flags = ["--socket", str(short_tmp / "infer.sock")]
+        result = await invoke(["ask", *flags, "--admin", str(short_tmp / "theirs/a.sock"), "hi"])
+    assert result.code == 0, result.err
+    assert result.out == "alpha beta gamma\n"
 
 
 async def test_ask_daemon_closing_mid_answer(short_tmp: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,16 @@ async def test_doctor_fails_against_nothing(isolated_env: Path) -> None:
     assert "default location (no socket yet)" in result.out
     assert "[skip] round trip" in result.out
     assert result.out.rstrip().endswith("2 problems found")
+
+
+async def test_doctor_reports_sockets_it_may_not_look_at(
+    short_tmp: Path, forbid: Callable[[Path], None]
+) -> None:
+    forbid(short_tmp / "theirs")  # another user's private run directory
+    result = await invoke(["doctor", *endpoint_flags(short_tmp / "theirs")])
+    assert result.code == 1
+    assert "cannot be examined (permission denied on its directory)" in result.out
+    assert f"→ flag --socket: {short_tmp / 'theirs/infer.sock'} (not accessible)" in result.out
 
 
 async def test_doctor_flags_a_v04_daemon(short_tmp: Path) -> None:

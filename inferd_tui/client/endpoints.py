@@ -6,7 +6,8 @@ Precedence for each surface: the caller's flags, then the daemon's environment v
 1. ``$XDG_RUNTIME_DIR/inferd`` if ``XDG_RUNTIME_DIR`` is set and non-empty;
 2. else ``$HOME/.inferd/run`` if ``HOME`` is set and non-empty;
 3. else probe ``/tmp/inferd-<euid>`` (the daemon's last resort) then ``/tmp/inferd``
-   (the reference clients'), choosing the first whose socket exists, else the daemon's.
+   (the reference clients'), choosing the first holding either socket, else the daemon's.
+   The directory is chosen once, for both sockets: one daemon binds both in one place.
 
 On macOS ``<run>`` is ``$TMPDIR/inferd``. Every candidate considered is returned with
 whether its socket exists (or could not be checked: another user's private directory)
@@ -193,31 +194,45 @@ def _run_dirs(
     return places, considered
 
 
+def _choose_run_dir(places: list[_Place], considered: int) -> int | None:
+    """Which of the ``considered`` directories both sockets come from, if any holds one.
+
+    Either socket counts: a booting daemon has bound only its admin socket so far.
+    """
+    for index, place in enumerate(places[:considered]):
+        for name in (INFER_SOCKET_NAME, ADMIN_SOCKET_NAME):
+            if path_state(place.path / name) == "exists":
+                return index
+    return None
+
+
 def _default_candidates(
-    places: list[_Place], considered: int, name: str, *, taken: bool
+    places: list[_Place], considered: int, run_dir: int | None, name: str, *, taken: bool
 ) -> tuple[list[Candidate], Path]:
-    """Candidates for ``<run>/name``; ``taken`` means an override already won."""
+    """Candidates for ``<run>/name``, ``<run>`` being ``places[run_dir]`` (the daemon's
+    when None); ``taken`` means an override already won."""
     paths = [place.path / name for place in places]
     states = [path_state(path) for path in paths]
     exists = [state == "exists" for state in states]
-    # At the last resort, probe the daemon's then the clients'; neither → the daemon's.
-    rule_index = next((i for i in range(considered) if exists[i]), 0)
+    rule_index = run_dir or 0
     candidates = []
     for index, (place, path) in enumerate(zip(places, paths, strict=True)):
         chosen = not taken and index == rule_index
         if chosen:
             if considered == 1:
                 reason = "default location" if exists[index] else "default location (no socket yet)"
-            elif exists[index]:
-                reason = "last resort: first probed location whose socket exists"
-            else:
+            elif run_dir is None:
                 reason = "last resort: no socket in either, so the daemon's default"
+            elif exists[index]:
+                reason = "last resort: first probed location with a socket"
+            else:
+                reason = "last resort: first probed location with a socket (the other one)"
         elif taken:
             reason = "not used: overridden"
         elif index < considered:
             reason = (
                 "not used: the daemon's last resort has a socket"
-                if exists[index]
+                if run_dir is not None and index > run_dir
                 else "not used: no socket there"
             )
         elif considered == 1 and places[0].source.startswith("$XDG"):
@@ -256,6 +271,7 @@ def resolve_endpoints(
         raise ValueError("give either a socket path or a TCP address, not both")
 
     places, considered = _run_dirs(env, platform, euid, Path(tmp_dir))
+    run_dir = _choose_run_dir(places, considered)
 
     # --- inference ---------------------------------------------------------------------
     overrides: list[tuple[str, str | Path, Literal["unix", "tcp"]]] = []
@@ -292,7 +308,7 @@ def resolve_endpoints(
         if chosen:
             inference = endpoint
     defaults, default_infer = _default_candidates(
-        places, considered, INFER_SOCKET_NAME, taken=inference is not None
+        places, considered, run_dir, INFER_SOCKET_NAME, taken=inference is not None
     )
     inference_candidates.extend(defaults)
     if inference is None:
@@ -333,7 +349,7 @@ def resolve_endpoints(
         if chosen:
             admin_path = beside
     defaults, default_admin = _default_candidates(
-        places, considered, ADMIN_SOCKET_NAME, taken=admin_path is not None
+        places, considered, run_dir, ADMIN_SOCKET_NAME, taken=admin_path is not None
     )
     admin_candidates.extend(defaults)
     if admin_path is None:

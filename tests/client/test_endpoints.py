@@ -95,6 +95,19 @@ def test_last_resort_probes_the_clients_dir(short_tmp: Path) -> None:
     res = resolve(short_tmp, {})
     assert res.inference.path == short_tmp / "tmp/inferd/infer.sock"
     assert chosen(res.inference_candidates).exists
+    # One daemon binds both sockets in one directory: admin comes from the same one.
+    assert res.admin == short_tmp / "tmp/inferd/admin.sock"
+    assert "the other one" in chosen(res.admin_candidates).reason
+    daemons = res.inference_candidates[0]
+    assert (daemons.chosen, daemons.reason) == (False, "not used: no socket there")
+
+
+def test_last_resort_booting_daemon_with_only_its_admin_socket(short_tmp: Path) -> None:
+    make_socket_file(short_tmp / f"tmp/inferd-{EUID}/admin.sock")
+    make_socket_file(short_tmp / "tmp/inferd/infer.sock")  # stale, from another client's era
+    res = resolve(short_tmp, {})
+    assert res.inference.path == short_tmp / f"tmp/inferd-{EUID}/infer.sock"
+    assert res.admin == short_tmp / f"tmp/inferd-{EUID}/admin.sock"
 
 
 def test_last_resort_daemons_dir_wins_when_both_exist(short_tmp: Path) -> None:

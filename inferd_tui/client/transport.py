@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import stat
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -34,13 +35,19 @@ Surface = Literal["inference", "admin"]
 #: A TCP connect that hangs (a black-holed host) counts as "timed out": transient.
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
+# §2's transient list is refused, not found, timed out and address not available; the
+# two others are deliberate additions.
 _TRANSIENT = frozenset(
     {
         errno.ENOENT,  # no socket file yet (daemon not started, or not bound yet)
         errno.ECONNREFUSED,  # stale socket file, or nothing listening on the port
         errno.ETIMEDOUT,
         errno.EADDRNOTAVAIL,
-        errno.EAGAIN,  # a Unix socket's backlog is full: the daemon is busy accepting
+        # Beyond §2: a Unix listener's backlog is full. The daemon is there and busy
+        # accepting; waiting is exactly what helps, failing at once would not.
+        errno.EAGAIN,
+        # Beyond §2: a connect can only be reset by a listener that vanished mid-handshake
+        # (a daemon restarting or stopping): refused a moment later, so the same verdict.
         errno.ECONNRESET,
     }
 )
@@ -227,6 +234,33 @@ async def connect_unix_socket(path: Path) -> UnixSocketStream:
         raise
 
 
+_FILE_KINDS = {stat.S_IFREG: "a regular file", stat.S_IFDIR: "a directory"}
+
+
+def _not_a_socket(path: Path, surface: Surface) -> ConnectError | None:
+    """If something other than a socket is at ``path``, the permanent error that says so.
+
+    Connecting to a regular file or a directory fails with ECONNREFUSED on Linux, which
+    would otherwise read as a stale socket file and be retried until the deadline. The
+    check follows symlinks, as connect does (a link to a socket is fine).
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # nothing there, or nothing we may see: the errno tells the rest
+    if stat.S_ISSOCK(mode):
+        return None
+    what = _FILE_KINDS.get(stat.S_IFMT(mode), "a file of another kind")
+    flags = "--socket / INFERD_UDS" if surface == "inference" else "--admin / INFERD_ADMIN_ADDR"
+    return ConnectError(
+        f"{path} is {what}, not a socket — point {flags} at the daemon's socket, or "
+        "remove what is there if a daemon should create it.",
+        title="not a socket",
+        address=str(path),
+        transient=False,
+    )
+
+
 async def connect(
     endpoint: Endpoint,
     *,
@@ -244,6 +278,8 @@ async def connect(
                 raise ValueError("a tcp endpoint needs a host and a port")
             return await anyio.connect_tcp(endpoint.host, endpoint.port)
     except (OSError, TimeoutError) as exc:
+        if endpoint.path is not None and (wrong := _not_a_socket(endpoint.path, surface)):
+            raise wrong from exc
         raise translate_os_error(exc, endpoint=endpoint, surface=surface) from exc
 
 

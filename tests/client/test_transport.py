@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -48,6 +49,42 @@ async def test_stale_socket_file_is_refused_and_transient(short_tmp: Path) -> No
     assert caught.value.transient
     assert caught.value.title == "connection refused"
     assert "stale socket file" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        pytest.param(lambda path: path.write_text("not a socket"), "a regular file", id="file"),
+        pytest.param(lambda path: path.mkdir(), "a directory", id="directory"),
+    ],
+)
+async def test_something_else_at_the_socket_path_is_permanent(
+    short_tmp: Path, make: Callable[[Path], object], kind: str
+) -> None:
+    path = short_tmp / "infer.sock"
+    make(path)  # connecting to either gives ECONNREFUSED, like a stale socket file
+    with pytest.raises(ConnectError) as caught:
+        await connect(Endpoint.unix(path))
+    assert not caught.value.transient
+    assert caught.value.title == "not a socket"
+    assert caught.value.hint.startswith(f"{path} is {kind}, not a socket")
+    assert "--socket / INFERD_UDS" in caught.value.hint
+    with pytest.raises(ConnectError) as admin:
+        await connect_admin(path)
+    assert "--admin / INFERD_ADMIN_ADDR" in admin.value.hint
+
+
+async def test_a_symlink_to_a_stale_socket_is_still_transient(short_tmp: Path) -> None:
+    target = short_tmp / "real.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(target))
+    (short_tmp / "infer.sock").symlink_to(target)
+    try:
+        with pytest.raises(ConnectError) as caught:
+            await connect(Endpoint.unix(short_tmp / "infer.sock"))
+    finally:
+        sock.close()
+    assert caught.value.transient
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions")
@@ -112,6 +149,7 @@ async def test_tcp_refused_is_transient() -> None:
         (OSError(errno.ETIMEDOUT, "timed out"), True, "connection timed out"),
         (OSError(errno.EADDRNOTAVAIL, "not available"), True, "cannot connect"),
         (OSError(errno.EAGAIN, "try again"), True, "cannot connect"),
+        (ConnectionResetError(errno.ECONNRESET, "reset"), True, "cannot connect"),
         (TimeoutError(), True, "connection timed out"),
         (PermissionError(errno.EPERM, "not permitted"), False, "permission denied"),
         (NotADirectoryError(errno.ENOTDIR, "not a dir"), False, "bad address"),

@@ -261,7 +261,8 @@ def resolve_endpoints(
     ``socket``/``tcp``/``admin`` are the caller's flags and win over the environment.
     ``env``, ``platform`` (``sys.platform`` values) and ``euid`` default to this process's;
     ``tmp_dir`` replaces ``/tmp`` in the last-resort locations (tests).
-    Raises ``ValueError`` for a malformed TCP address or ``socket`` together with ``tcp``.
+    Raises ``ValueError`` for ``socket`` together with ``tcp``, or when the TCP address
+    that would be used is malformed (one that an override beats is not even parsed).
     """
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
@@ -291,10 +292,16 @@ def resolve_endpoints(
     for source, value, kind in overrides:
         chosen = inference is None
         if kind == "tcp":
-            endpoint = Endpoint.parse_tcp(str(value))
-            reason = f"TCP {endpoint.display}" + (
-                "" if chosen else f" (not used: {_winner(inference)})"
-            )
+            # Only the chosen address is parsed: a stale INFERD_TCP must not break a
+            # --socket or INFERD_UDS that wins over it.
+            if chosen:
+                try:
+                    endpoint = Endpoint.parse_tcp(str(value))
+                except ValueError as exc:
+                    raise ValueError(f"{source}: {exc}") from None
+                reason = f"TCP {endpoint.display}"
+            else:
+                reason = f"TCP {value} (not used: {_winner(inference)})"
             inference_candidates.append(Candidate(None, source, False, chosen, reason))
         else:
             path = Path(value).expanduser()

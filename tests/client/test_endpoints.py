@@ -169,8 +169,28 @@ def test_socket_and_tcp_flags_together_are_an_error(short_tmp: Path) -> None:
 
 
 def test_malformed_tcp_env_is_a_value_error(short_tmp: Path) -> None:
-    with pytest.raises(ValueError, match="INVALID"):
+    with pytest.raises(ValueError, match="env INFERD_TCP: invalid TCP address 'INVALID'"):
         resolve(short_tmp, {"INFERD_TCP": "INVALID"})
+    with pytest.raises(ValueError, match="flag --tcp: invalid TCP address"):
+        resolve(short_tmp, {"INFERD_UDS": "/u.sock"}, tcp="nonsense")
+
+
+@pytest.mark.parametrize(
+    ("env", "flags"),
+    [
+        ({"INFERD_TCP": "nonsense"}, {"socket": "/s.sock"}),
+        ({"INFERD_TCP": "nonsense", "INFERD_UDS": "/u.sock"}, {}),
+    ],
+    ids=["flag-socket", "env-uds"],
+)
+def test_malformed_tcp_that_loses_is_not_an_error(
+    short_tmp: Path, env: dict[str, str], flags: dict[str, str]
+) -> None:
+    res = resolve(short_tmp, env, **flags)
+    assert res.inference.kind == "unix"
+    tcp = next(c for c in res.inference_candidates if c.source == "env INFERD_TCP")
+    assert not tcp.chosen
+    assert tcp.reason.startswith("TCP nonsense (not used: ")
 
 
 def test_admin_overrides(short_tmp: Path) -> None:

@@ -172,7 +172,8 @@ def parse_admin_event(line: bytes) -> AdminEvent:
     a known key with an unexpected type is moved to ``invalid_keys`` instead of failing."""
     try:
         raw = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
+    # RecursionError: nesting deeper than the parser follows. Still just one bad line.
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedFrame(
             f"the admin socket sent a line that is not JSON: {_describe(line)!r}", line=line
         ) from exc

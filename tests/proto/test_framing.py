@@ -228,7 +228,11 @@ def test_admin_events_are_written_with_sorted_keys() -> None:
     assert line == b'{"id":"admin","status":"ready","type":"status"}\n'
 
 
-@pytest.mark.parametrize("line", [b"nope", b"[]", b'"ready"'])
+@pytest.mark.parametrize(
+    "line",
+    [b"nope", b"[]", b'"ready"', b'{"status":"x","k":' + b"[" * 100_000 + b"]" * 100_000 + b"}"],
+    ids=["not-json", "array", "string", "nested-too-deep"],
+)
 def test_admin_garbage_is_malformed(line: bytes) -> None:
     with pytest.raises(MalformedFrame):
         parse_admin_event(line)

@@ -5,8 +5,9 @@
 retrying in 2 s". After a reconnect the daemon re-sends its capabilities and a snapshot of
 the current state, so a consumer simply keeps folding events.
 
-Policy: a transient failure (no socket yet, refused) is retried with backoff from
-``backoff_initial`` doubling to ``backoff_max``; permission denied and other permanent
+Policy: a transient failure (no socket yet, refused), or a connection closed before its
+first event, is retried with backoff from ``backoff_initial`` doubling to ``backoff_max``
+(reset once a connection delivers an event); permission denied and other permanent
 failures keep being retried, but only every ``backoff_max`` seconds (a UI falls back to
 Pattern A on the inference socket meanwhile). A malformed line is reported and skipped.
 """
@@ -113,7 +114,6 @@ async def watch_admin(
             delay = min(delay * 2, backoff_max)
             continue
 
-        delay = backoff_initial
         yield AdminNotice("connected", f"admin connected ({path})")
         try:
             decoder = LineDecoder()
@@ -137,6 +137,9 @@ async def watch_admin(
                             "malformed", f"skipped a malformed admin line: {exc.hint}", error=exc
                         )
                         continue
+                    # Only a connection that delivers events is healthy: one that is
+                    # accepted then closed at once must keep backing off.
+                    delay = backoff_initial
                     yield event
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(*_CLOSED):

@@ -175,6 +175,23 @@ async def test_reconnects_after_eof_and_gets_a_fresh_snapshot() -> None:
     assert all(stream.closed for stream in dial.streams)
 
 
+async def test_a_daemon_that_closes_at_once_is_retried_with_growing_backoff() -> None:
+    sleeps = Sleeps()
+    dial = Dialer([], [], [], [READY])  # accepted, then closed before any event
+    items = await take(9, connect=dial, sleep=sleeps)
+    assert describe(items) == [
+        *["notice:connected", "notice:disconnected"] * 3,
+        "notice:connected",
+        "event:ready",
+        "notice:disconnected",
+    ]
+    # Backoff grows while connections end empty; an event resets it.
+    assert sleeps.calls == pytest.approx([0.1, 0.2, 0.4])
+    last = items[-1]
+    assert isinstance(last, AdminNotice)
+    assert last.retry_in == pytest.approx(0.1)
+
+
 async def test_retries_with_backoff_while_the_daemon_is_away() -> None:
     sleeps = Sleeps()
     gone = ConnectError("No daemon at /x/admin.sock", address=str(ADMIN), transient=True)

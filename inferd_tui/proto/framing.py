@@ -88,6 +88,20 @@ class LineDecoder:
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A ``\\uD800``–``\\uDFFF`` escape: valid UTF-8 cannot hold a surrogate, so only an
+#: escape can put one (alone, unpaired) in a decoded string.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def encode_line(obj: dict[str, Any], *, sort_keys: bool = False) -> bytes:
@@ -143,19 +157,33 @@ def parse_response(line: bytes) -> ResponseFrame:
 
     An unknown ``type`` becomes :class:`UnknownFrame` (kept, non-terminal). Anything that
     is not a JSON object with the fields its ``type`` needs raises :class:`MalformedFrame`.
+    A lone surrogate escape (valid JSON, but no text; a real daemon never sends one) is
+    read as U+FFFD, so one bad character does not cost the whole answer.
     """
     try:
         frame = _response_adapter.validate_json(line)
     except ValidationError as exc:
-        raise MalformedFrame(
-            f"the daemon sent a line that is not a protocol v1 frame: {_describe(line)!r} "
-            f"({_first_error(exc)})",
-            line=line,
-        ) from exc
+        if not _SURROGATE_ESCAPE.search(line):
+            raise _not_a_frame(line, exc) from exc
+        # The fast parser refuses lone surrogates outright; json keeps them to replace.
+        try:
+            frame = _response_adapter.validate_python(_without_lone_surrogates(json.loads(line)))
+        except ValidationError as still_bad:  # what else is wrong with it
+            raise _not_a_frame(line, still_bad) from still_bad
+        except (ValueError, RecursionError) as not_json:
+            raise _not_a_frame(line, exc) from not_json
     if isinstance(frame, dict):
         return UnknownFrame(type=str(frame.get("type", "")), raw=frame)
     result: ResponseFrame = frame
     return result
+
+
+def _not_a_frame(line: bytes, exc: ValidationError) -> MalformedFrame:
+    return MalformedFrame(
+        f"the daemon sent a line that is not a protocol v1 frame: {_describe(line)!r} "
+        f"({_first_error(exc)})",
+        line=line,
+    )
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -169,7 +197,8 @@ def _first_error(exc: ValidationError) -> str:
 
 def parse_admin_event(line: bytes) -> AdminEvent:
     """One admin line → :class:`AdminEvent`. Unknown statuses, phases and keys are kept;
-    a known key with an unexpected type is moved to ``invalid_keys`` instead of failing."""
+    a known key with an unexpected type is moved to ``invalid_keys`` instead of failing;
+    a lone surrogate escape becomes U+FFFD (such a string could not even be printed)."""
     try:
         raw = json.loads(line)
     # RecursionError: nesting deeper than the parser follows. Still just one bad line.
@@ -182,6 +211,8 @@ def parse_admin_event(line: bytes) -> AdminEvent:
             f"the admin socket sent a line that is not a JSON object: {_describe(line)!r}",
             line=line,
         )
+    if _SURROGATE_ESCAPE.search(line):  # U+FFFD for a lone surrogate, as in responses
+        raw = _without_lone_surrogates(raw)
     try:
         return AdminEvent.model_validate(raw)
     except ValidationError as exc:
@@ -232,7 +263,6 @@ _MAX_NUMBER_DIGITS = 309
 #: surrogate in any string it reads; it skips unknown fields without looking inside.
 _REQUEST_FIELDS = frozenset(_StrictRequest.model_fields)
 _MESSAGE_FIELDS = frozenset({"role", "content"})
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _NotSerdeJson(ValueError):

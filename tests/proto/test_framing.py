@@ -82,6 +82,26 @@ def test_malformed_frames_raise_protocol_error_quoting_the_line(line: bytes) -> 
     assert "not a protocol v1 frame" in str(info.value)
 
 
+def test_lone_surrogate_in_a_frame_becomes_a_replacement_character() -> None:
+    token = parse_response(b'{"type":"token","id":"r","content":"a\\ud800b\\udc00"}')
+    assert isinstance(token, TokenFrame)
+    assert token.content == "a\ufffdb\ufffd"
+    token.content.encode("utf-8")  # printable and storable, unlike the surrogate
+    pair = parse_response(b'{"type":"token","id":"r","content":"\\ud83d\\ude00"}')
+    assert isinstance(pair, TokenFrame)
+    assert pair.content == "\U0001f600"
+    unknown = parse_response(b'{"type":"later","x":["\\udfff"]}')
+    assert isinstance(unknown, UnknownFrame)
+    assert unknown.raw["x"] == ["\ufffd"]
+
+
+def test_a_frame_with_a_surrogate_and_another_fault_is_still_malformed() -> None:
+    with pytest.raises(MalformedFrame, match="content"):
+        parse_response(b'{"type":"token","id":"r","text":"\\ud800"}')
+    with pytest.raises(MalformedFrame):
+        parse_response(b'{"type":"token","id":"r","content":"\\ud800"')
+
+
 def test_decoder_handles_crlf_and_unterminated_final_line() -> None:
     decoder = LineDecoder()
     assert decoder.feed(b'{"a":1}\r\n{"b"') == [b'{"a":1}']
@@ -214,6 +234,11 @@ def test_admin_known_key_with_wrong_type_is_kept_not_fatal() -> None:
     assert event.total_bytes is None
     assert event.invalid_keys == {"total_bytes": "lots"}
     assert event.details()["total_bytes"] == "lots"
+
+
+def test_admin_lone_surrogate_becomes_a_replacement_character() -> None:
+    event = parse_admin_event(b'{"id":"admin","path":"/m\\ud800.gguf","status":"ready"}')
+    assert event.path == "/m\ufffd.gguf"
 
 
 def test_capabilities_with_wire_version_means_v1_is_gone() -> None:

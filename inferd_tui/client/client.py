@@ -305,7 +305,12 @@ class Client:
                     await self._discard()
                     if reused and attempt == 1:
                         continue
-                    raise self._closed_error(conn, request.id, parts) from exc
+                    # Nothing went out, not even the key: no sign of a rejected key.
+                    raise UnexpectedEof(
+                        f"the daemon at {self.address} closed the connection before the "
+                        "request could be sent; retry in a moment",
+                        request_id=request_id,
+                    ) from exc
                 conn.requests += 1
                 receive = stream.receive
                 feed = conn.decoder.feed
@@ -383,6 +388,8 @@ class Client:
     def _closed_error(
         self, conn: _Connection, request_id: str, parts: list[str], *, cut_short: bool = False
     ) -> UnexpectedEof | AuthRejected:
+        """EOF after the request went out. Over TCP with not a byte back, §7's silent close:
+        a key that was sent was wrong, or the daemon wants one and none is configured."""
         if conn.frames == 0 and self.endpoint.kind == "tcp" and not cut_short:
             if conn.auth_sent:
                 hint = (

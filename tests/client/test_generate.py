@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import pytest
 from client_helpers import (
     TAPE_TOKENS,
     ScriptFactory,
+    ScriptStream,
     ServerConn,
     frame,
     mock_tape,
@@ -534,6 +536,22 @@ async def test_missing_key_over_tcp_is_auth_rejected(scripted_server: Serve) -> 
         with pytest.raises(AuthRejected, match="missing API key"):
             await client.complete(hello())
         await client.aclose()
+
+
+async def test_a_close_before_the_request_is_sent_is_not_an_auth_rejection() -> None:
+    class ClosedAtOnce(ScriptStream):
+        async def send(self, item: bytes) -> None:
+            raise anyio.BrokenResourceError
+
+    async def factory() -> anyio.abc.ByteStream:
+        return ClosedAtOnce()
+
+    client = Client(Endpoint.tcp("127.0.0.1", 1), api_key="k", stream_factory=factory)
+    with pytest.raises(UnexpectedEof) as caught:
+        await client.complete(hello())
+    assert not isinstance(caught.value, AuthRejected)
+    assert "before the request could be sent" in caught.value.hint
+    assert "127.0.0.1:1" in caught.value.hint
 
 
 async def test_key_is_never_sent_over_unix(scripted_server: Serve) -> None:

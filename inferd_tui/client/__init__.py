@@ -2,6 +2,8 @@
 
 Stream a reply with no terminal::
 
+    from contextlib import aclosing
+
     import anyio
     from inferd_tui.client import Client, Message, Request, TokenFrame, resolve_endpoints
 
@@ -9,9 +11,12 @@ Stream a reply with no terminal::
         async with Client.from_resolution(resolve_endpoints()) as client:
             await client.wait_ready(timeout=30)
             request = Request(messages=[Message(role="user", content="Hello!")])
-            async for frame in client.generate(request):
-                if isinstance(frame, TokenFrame):
-                    print(frame.content, end="", flush=True)
+            # aclosing: leaving the loop early (break, an exception) closes the
+            # connection at once, which is how the daemon learns to stop (§6).
+            async with aclosing(client.generate(request)) as frames:
+                async for frame in frames:
+                    if isinstance(frame, TokenFrame):
+                        print(frame.content, end="", flush=True)
             print()
 
     anyio.run(main)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import secrets
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -149,6 +150,20 @@ class _Connection:
         self.requests = 0
 
 
+class _Claim:
+    """A request's hold on its :class:`Client`, and a weak handle on its generator: once
+    that is gone (dropped without ``aclose()``) nobody can be reading the answer."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self) -> None:
+        self.frames: weakref.ref[AsyncGenerator[ResponseFrame, None]] | None = None
+
+    @property
+    def abandoned(self) -> bool:
+        return self.frames is not None and self.frames() is None
+
+
 class Client:
     """An inferd protocol v1 client over a Unix socket or TCP.
 
@@ -173,7 +188,7 @@ class Client:
         self._auth_line = encode_auth(api_key) if api_key and endpoint.kind == "tcp" else None
         self._factory: StreamFactory = stream_factory or self._dial
         self._conn: _Connection | None = None
-        self._busy: object | None = None
+        self._busy: _Claim | None = None
         self._id_prefix = f"tui-{secrets.token_hex(4)}"
         self._ids = itertools.count(1)
 
@@ -258,11 +273,11 @@ class Client:
             with anyio.CancelScope(shield=True), contextlib.suppress(*_CLOSED):
                 await stream.aclose()
 
-    def _release(self, owner: object) -> None:
+    def _release(self, owner: _Claim) -> None:
         if self._busy is owner:
             self._busy = None
 
-    async def generate(self, request: Request) -> AsyncGenerator[ResponseFrame, None]:
+    def generate(self, request: Request) -> AsyncGenerator[ResponseFrame, None]:
         """Send ``request`` and yield its frames, ending with the terminal one.
 
         Token, status and unknown frames are yielded as they arrive; the terminal
@@ -272,22 +287,39 @@ class Client:
         :class:`AuthRejected`, or a :class:`ProtocolError` (also for a frame that echoes
         another request's id); after any of them, and after a cancel or an early close,
         the connection is closed and the next request redials.
+
+        Leave early with ``contextlib.aclosing`` (or ``aclose()``) so the connection is
+        closed at once. A generator left with a plain ``break`` and dropped is closed
+        later by the event loop; a new ``generate()`` meanwhile takes its place (closing
+        its connection) rather than wait. One still referenced, and so possibly still
+        being read, makes a second ``generate()`` raise ``RuntimeError``.
         """
+        claim = _Claim()
+        frames = self._generate(request, claim)
+        claim.frames = weakref.ref(frames)
+        return frames
+
+    async def _generate(
+        self, request: Request, claim: _Claim
+    ) -> AsyncGenerator[ResponseFrame, None]:
         problem = request_problem(request)
         if problem is not None:
             raise InvalidRequest(f"{problem} (the request was not sent)")
         if self._busy is not None:
-            raise RuntimeError(
-                "this Client is already running a request: one request at a time per "
-                "Client; use another Client for a concurrent generation"
-            )
-        owner = self._busy = object()
+            if not self._busy.abandoned:
+                raise RuntimeError(
+                    "this Client is already running a request: one request at a time per "
+                    "Client; use another Client for a concurrent generation"
+                )
+            await self._discard()  # the abandoned request's connection: cancel it
+        owner = self._busy = claim
         if not request.id:
             request = request.model_copy(update={"id": self.new_request_id()})
         request_id = request.id
         request_line = encode_request(request)
         parts: list[str] = []
         completed = False
+        conn: _Connection | None = None
         try:
             # A reused connection may have been closed by the daemon while idle (restart):
             # if it ends before a single frame of this request, redial once.
@@ -370,7 +402,9 @@ class Client:
         except MalformedFrame as exc:
             raise MalformedFrame(exc.hint, line=exc.line, address=self.address) from exc
         finally:
-            if not completed:
+            # Only this request's connection: an abandoned generator is finalized after a
+            # newer request may have dialled its own.
+            if not completed and conn is self._conn:
                 await self._discard()
             self._release(owner)
 

@@ -681,6 +681,25 @@ async def test_concurrent_generate_on_one_client_is_refused() -> None:
         assert (await client.complete(hello())).content == "alpha beta gamma"
 
 
+async def test_generate_after_a_plain_break_takes_over_the_abandoned_request(
+    scripted_server: Serve,
+) -> None:
+    async with (
+        scripted_server(_one_token_then_hold(), mock_tape) as server,
+        unix_client(server) as client,
+    ):
+        async for _ in client.generate(hello()):
+            break  # no aclosing: the generator is dropped, to be closed by the loop later
+        # At once, not after the loop got round to closing the abandoned generator.
+        assert (await client.complete(hello("req-2"))).content == "alpha beta gamma"
+        with anyio.fail_after(5):
+            await server.connections[0].saw_eof.wait()  # the abandoned answer was cancelled
+        await anyio.wait_all_tasks_blocked()  # the loop has finalized the old generator...
+        assert client.connected  # ...without closing the new request's connection
+        assert (await client.complete(hello("req-3"))).content == "alpha beta gamma"
+    assert len(server.connections) == 2
+
+
 async def test_wait_ready_keeps_the_connection_for_the_first_request(
     scripted_server: Serve,
 ) -> None:

@@ -95,7 +95,8 @@ def boot_steps(config: MockConfig) -> list[Step]:
         ]
     capabilities = capabilities_event(config)
     if capabilities is not None:
-        steps.append(Step(capabilities))
+        # Held like the phases before it, so a watcher sees it before `ready` arrives.
+        steps.append(Step(capabilities, 0.0 if config.boot == "instant" else config.phase_hold_s))
     return steps
 
 

@@ -118,10 +118,12 @@ async def test_first_boot_sequence(sock_dir: Path) -> None:
 
 
 def test_first_boot_default_pacing_is_visible() -> None:
-    """By default each phase is held ≥ 100 ms and the download takes a few seconds."""
+    """By default each phase (capabilities too) is held ≥ 100 ms and the download takes a
+    few seconds."""
     steps = boot_steps(MockConfig(boot="first-boot"))
     downloads = [step for step in steps if step.event.get("phase") == "download"]
-    others = [step for step in steps if step.event.get("phase") not in (None, "download")]
+    others = [step for step in steps if step.event.get("phase") != "download"]
+    assert others[-1].event["status"] == "capabilities"
     assert all(step.hold_s >= 0.1 for step in others)
     assert 2 <= sum(step.hold_s for step in downloads) <= 10
     assert downloads[-1].event["total_bytes"] > 4 * 10**9

@@ -97,7 +97,8 @@ def _non_negative(kind: type[int] | type[float]) -> Any:
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:
-    """Build the config; raises ValueError with a one-line message on a bad combination."""
+    """Build the config; raises ValueError with a one-line message on a bad combination
+    (a socket path too long for AF_UNIX among them)."""
     from inferd_tui.mock_daemon.config import MockConfig
 
     api_key: str | None = None

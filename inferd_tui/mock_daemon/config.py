@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,14 @@ Era = Literal["0.1", "0.3", "0.4"]
 DEFAULT_DOWNLOAD_BYTES = 5_126_304_928
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
+#: Max path length of an AF_UNIX socket (sun_path is 108 bytes including the NUL).
+UNIX_PATH_MAX = 107
+
+
+def check_unix_path(path: Path) -> None:
+    """ValueError, with a one-line message, for a path no Unix socket can be bound at."""
+    if len(os.fsencode(path)) > UNIX_PATH_MAX:
+        raise ValueError(f"socket path is too long for AF_UNIX (max {UNIX_PATH_MAX} bytes): {path}")
 
 
 def is_loopback(host: str) -> bool:
@@ -81,6 +90,8 @@ class MockConfig:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))
+            if value is not None:
+                check_unix_path(getattr(self, name))
         if self.tcp is not None:
             host, port = self.tcp
             if not is_loopback(host):

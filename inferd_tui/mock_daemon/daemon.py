@@ -27,7 +27,7 @@ from inferd_tui.client.transport import UnixSocketStream
 from inferd_tui.mock_daemon.admin import AdminHub
 from inferd_tui.mock_daemon.backends import Done, Fail, Plan, plan_for
 from inferd_tui.mock_daemon.boot import Step, boot_steps, restart_steps, status_event
-from inferd_tui.mock_daemon.config import MockConfig
+from inferd_tui.mock_daemon.config import MockConfig, check_unix_path
 from inferd_tui.proto import (
     MAX_FRAME_BYTES,
     FrameTooLarge,
@@ -43,8 +43,6 @@ from inferd_tui.proto import (
 READ_CHUNK = 1 << 20
 #: How long a TCP connection lingers after a rejection so the client sees EOF, not a reset.
 _LINGER_S = 0.5
-#: Max path length of an AF_UNIX socket (sun_path is 108 bytes including the NUL).
-_UNIX_PATH_MAX = 107
 INFERENCE_MODE = 0o660
 ADMIN_MODE = 0o600
 FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
@@ -128,17 +126,12 @@ async def _discard_until_eof(stream: ByteStream) -> bool:
         return True
 
 
-def _check_unix_path(path: Path) -> None:
-    if len(os.fsencode(path)) > _UNIX_PATH_MAX:
-        raise ValueError(f"socket path is too long for AF_UNIX (max {_UNIX_PATH_MAX}): {path}")
-
-
 def _prepare_unix_path(path: Path) -> None:
     """Make the directory; refuse to replace a non-socket or a live daemon's socket.
 
     A socket file nobody listens on (left by a crash) is stale: the bind replaces it.
     """
-    _check_unix_path(path)
+    check_unix_path(path)  # again: the v2 socket's path is derived, one byte longer
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         mode = path.lstat().st_mode

@@ -88,6 +88,16 @@ def test_bad_flag_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> 
     assert "HOST:PORT" in err
 
 
+def test_a_socket_path_too_long_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    too_long = "/tmp/" + "x" * 120 + "/infer.sock"
+    assert main(["mock-daemon", "--socket", too_long]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert err.startswith("inferd-tui mock-daemon: error: socket path is too long for AF_UNIX")
+
+
 def test_api_key_comes_from_the_named_environment_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -29,7 +29,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("--socket", metavar="PATH", type=Path, help="inference socket path")
-    parser.add_argument("--admin", metavar="PATH", type=Path, help="admin socket path")
+    parser.add_argument(
+        "--admin",
+        metavar="PATH",
+        type=Path,
+        help=(
+            "admin socket path (default: admin.sock beside --socket, where inferd-tui looks "
+            "for it; with --tcp alone, no admin socket)"
+        ),
+    )
     parser.add_argument(
         "--tcp", metavar="HOST:PORT", type=_host_port, help="also serve on loopback TCP"
     )
@@ -99,6 +107,7 @@ def _non_negative(kind: type[int] | type[float]) -> Any:
 def config_from_args(args: argparse.Namespace) -> MockConfig:
     """Build the config; raises ValueError with a one-line message on a bad combination
     (a socket path too long for AF_UNIX among them)."""
+    from inferd_tui.client.endpoints import ADMIN_SOCKET_NAME
     from inferd_tui.mock_daemon.config import MockConfig
 
     api_key: str | None = None
@@ -108,9 +117,14 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
             raise ValueError(f"environment variable {args.api_key_env} is not set or empty")
         if args.tcp is None:
             raise ValueError("--api-key-env applies to TCP only; add --tcp HOST:PORT")
+    admin = args.admin
+    if admin is None and args.socket is not None:
+        # Beside the inference socket, like a real daemon's run directory; a client given
+        # only --socket looks there (client.endpoints).
+        admin = args.socket.parent / ADMIN_SOCKET_NAME
     fields: dict[str, Any] = {
         "socket_path": args.socket,
-        "admin_path": args.admin,
+        "admin_path": admin,
         "tcp": args.tcp,
         "api_key": api_key,
         "token_delay_s": args.token_delay_ms / 1000,

@@ -98,6 +98,16 @@ def test_a_socket_path_too_long_is_one_line_and_exit_2(
     assert err.startswith("inferd-tui mock-daemon: error: socket path is too long for AF_UNIX")
 
 
+def test_admin_socket_defaults_to_beside_the_inference_socket(sock_dir: Path) -> None:
+    def admin_for(*flags: str) -> Path | None:
+        return config_from_args(build_parser().parse_args(["mock-daemon", *flags])).admin_path
+
+    assert admin_for("--socket", str(sock_dir / "infer.sock")) == sock_dir / "admin.sock"
+    explicit = sock_dir / "other/a.sock"
+    assert admin_for("--socket", str(sock_dir / "i.sock"), "--admin", str(explicit)) == explicit
+    assert admin_for("--tcp", "127.0.0.1:0") is None
+
+
 def test_api_key_comes_from_the_named_environment_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -134,7 +134,9 @@ async def watch_admin(
                         event = parse_admin_event(line)
                     except MalformedFrame as exc:
                         yield AdminNotice(
-                            "malformed", f"skipped a malformed admin line: {exc.hint}", error=exc
+                            "malformed",
+                            f"skipped a malformed line from the admin socket {path}: {exc.hint}",
+                            error=exc,
                         )
                         continue
                     # Only a connection that delivers events is healthy: one that is

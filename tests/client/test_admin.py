@@ -243,6 +243,7 @@ async def test_malformed_line_is_reported_and_skipped() -> None:
     notice = items[2]
     assert isinstance(notice, AdminNotice)
     assert "not JSON" in notice.message
+    assert str(ADMIN) in notice.message
 
 
 async def test_without_reconnect_it_ends_at_eof_after_draining() -> None:

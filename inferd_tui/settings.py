@@ -261,13 +261,24 @@ def load_settings(
         sources.update(layer_sources)
 
     settings = _validate(merged, sources, path=path if exists else None, lines={})
-    if binding_ids is not None:
-        _check_binding_ids(settings, sources, binding_ids)
-    if theme_names is not None:
-        _check_theme(settings, sources, theme_names)
-
     effective = {key: sources.get(key, "default") for key in _leaves(settings)}
-    return LoadedSettings(settings, effective, path, path_source, exists)
+    loaded = LoadedSettings(settings, effective, path, path_source, exists)
+    check_against_app(loaded, binding_ids=binding_ids, theme_names=theme_names)
+    return loaded
+
+
+def check_against_app(
+    loaded: LoadedSettings,
+    *,
+    binding_ids: Collection[str] | None,
+    theme_names: Collection[str] | None,
+) -> None:
+    """The checks only the app can make: keymap ids and the theme name. `config show` and
+    `doctor` run them too, so they report exactly what would stop the app."""
+    if binding_ids is not None:
+        _check_binding_ids(loaded.settings, loaded.sources, binding_ids)
+    if theme_names is not None:
+        _check_theme(loaded.settings, loaded.sources, theme_names)
 
 
 def _read_config(path: Path, path_source: str, explicit: bool) -> str | None:

@@ -74,12 +74,19 @@ def run_show(
     err: TextIO | None = None,
 ) -> int:
     from inferd_tui.settings import ConfigError, flags_from_namespace, load_settings
+    from inferd_tui.ui.launch import binding_ids, theme_names
 
     out = out or sys.stdout
     err = err or sys.stderr
     environment = os.environ if env is None else env
     try:
-        loaded = load_settings(flags_from_namespace(args), environment, default_path)
+        loaded = load_settings(
+            flags_from_namespace(args),
+            environment,
+            default_path,
+            binding_ids=binding_ids(),
+            theme_names=theme_names(),
+        )
     except ConfigError as exc:
         print(f"inferd-tui: config error: {exc}", file=err)
         return 2

@@ -38,6 +38,7 @@ from inferd_tui.headless._console import Console, demo_daemon, safe, to_json
 from inferd_tui.headless.events import raw_event
 from inferd_tui.proto.models import Role
 from inferd_tui.runtime import Runtime
+from inferd_tui.settings import ConfigError, LoadedSettings, check_against_app
 
 Mark = Literal["ok", "warn", "FAIL", "skip"]
 _LABELS: dict[Mark, str] = {"ok": "[ ok ]", "warn": "[warn]", "FAIL": "[FAIL]", "skip": "[skip]"}
@@ -190,6 +191,18 @@ def check_socket_file(report: Report, label: str, path: Path, who: Identity) -> 
     return False
 
 
+def _app_config_problem(loaded: LoadedSettings) -> str | None:
+    """What the app would say about the keymap and theme (it knows its ids and themes)."""
+    # Imported here: it loads Textual, which the other checks never need.
+    from inferd_tui.ui.launch import binding_ids, theme_names
+
+    try:
+        check_against_app(loaded, binding_ids=binding_ids(), theme_names=theme_names())
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 async def main(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:
     async with demo_daemon(runtime, boot="instant"):
         return await doctor(runtime, console)
@@ -213,6 +226,13 @@ async def doctor(
         report.add("ok", f"config file: none at {loaded.config_path}; defaults and environment")
     for warning in loaded.warnings:
         report.add("warn", f"config: {warning}")
+    app_problem = _app_config_problem(loaded)
+    if app_problem is not None:
+        report.add(
+            "FAIL",
+            f"config: {app_problem}",
+            hint="the app refuses to start with this setting; fix or remove it",
+        )
 
     inference = resolution.inference
     report.add(

@@ -61,6 +61,15 @@ async def test_doctor_fails_against_nothing(isolated_env: Path) -> None:
     assert result.out.rstrip().endswith("2 problems found")
 
 
+async def test_doctor_fails_a_config_the_app_would_refuse(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "nosuch"\n[keymap]\nsend = "f5"\n')
+    result = await invoke(["--config", str(config), "doctor", "--demo"])
+    assert result.code == 1
+    assert f"[FAIL] config: {config}:1: theme: unknown theme `nosuch`" in result.out
+    assert "hint: the app refuses to start with this setting" in result.out
+
+
 async def test_doctor_reports_sockets_it_may_not_look_at(
     short_tmp: Path, forbid: Callable[[Path], None]
 ) -> None:

@@ -104,6 +104,21 @@ def test_config_show_exits_2_with_one_line_on_errors(tmp_path: Path) -> None:
     assert "config file not found" in err
 
 
+def test_config_show_reports_what_would_stop_the_app(tmp_path: Path) -> None:
+    default = tmp_path / "config.toml"
+    default.write_text('[keymap]\nsnd = "ctrl+s"\n')
+    code, _, err = run(["config", "show"], {}, default)
+    assert (code, err) == (
+        2,
+        f"inferd-tui: config error: {default}:2: keymap.snd: unknown binding id `snd`"
+        " (did you mean `send`?)\n",
+    )
+    default.write_text('theme = "nrod"\n')
+    code, _, err = run(["config", "show"], {}, default)
+    assert code == 2
+    assert f"{default}:1: theme: unknown theme `nrod` (did you mean `nord`?" in err
+
+
 def test_the_real_entry_point_wires_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1151,10 +1151,37 @@ def open_store_or_memory(
             path, busy_timeout_s=busy_timeout_s, clock=clock, history_limit=history_limit
         )
     except StoreUnavailable as reason:
-        store = Store.memory(clock=clock, history_limit=history_limit)
+        copy = _read_only_copy(path) if reason.kind == "read-only" else None
+        if copy is None:
+            store = Store.memory(clock=clock, history_limit=history_limit)
+        else:  # a file we may read but not write: its conversations stay in view
+            store = Store(copy, None, clock=clock, history_limit=history_limit)
         store.degraded = reason
         return store, reason
     return store, None
+
+
+def _read_only_copy(path: Path) -> sqlite3.Connection | None:
+    """What a read-only database file holds, copied into memory; None if it can't be read.
+
+    `mode=ro` first; `immutable=1` where even that fails because SQLite cannot create the
+    WAL index beside a file in a read-only directory (nothing else can write there either).
+    """
+    for query in ("mode=ro", "immutable=1"):
+        source: sqlite3.Connection | None = None
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
+            source.backup(memory)
+            _configure(memory, None)
+            _migrate(memory, None)
+            return memory
+        except (sqlite3.Error, StoreUnavailable):
+            memory.close()
+        finally:
+            if source is not None:
+                source.close()
+    return None
 
 
 # --------------------------------------------------------------------------- export format

@@ -16,6 +16,7 @@ from inferd_tui.store import Store, open_store_or_memory
 
 def probe(path: Path) -> dict[str, object]:
     store, reason = open_store_or_memory(path, busy_timeout_s=0)
+    titles_before = [c.title for c in store.list_conversations()]
     conversation = store.create_conversation("still works")
     store.add_turn(conversation.id, "user", "hello in memory")
     return {
@@ -25,6 +26,7 @@ def probe(path: Path) -> dict[str, object]:
         "in_memory": store.in_memory,
         "degraded_is_reason": store.degraded is reason,
         "search_works": len(store.search("hello")) == 1,
+        "titles_before": titles_before,
     }
 
 

@@ -123,7 +123,9 @@ def test_read_only_file(tmp_path: Path) -> None:
     path.chmod(0o444)
     tmp_path.chmod(0o555)
     before = path.read_bytes()
-    assert_reported(run_probe(path), "read-only", path)
+    outcome = run_probe(path)
+    assert_reported(outcome, "read-only", path)
+    assert outcome["titles_before"] == ["precious"]  # readable, so still shown
     assert path.read_bytes() == before
     tmp_path.chmod(0o755)
     path.chmod(0o644)

@@ -102,8 +102,11 @@ def _read_prompt(args: argparse.Namespace, console: Console) -> str | Problem:
     if list(words) == ["-"] or (not words and not console.stdin_tty):
         if console.stdin is None:
             return Problem(EXIT_USAGE, ("ask: no prompt given and no stdin to read",))
-        return console.stdin.read()
-    if not words:
+        text = console.stdin.read()
+        if not text.strip():  # an empty pipe is a broken pipeline, not a question
+            return Problem(EXIT_USAGE, ("ask: error: the prompt read from stdin is empty",))
+        return text
+    if not words or not " ".join(words).strip():
         return Problem(
             EXIT_USAGE,
             ("ask: error: give a prompt (ask 'why is the sky blue?'), or pipe one on stdin",),

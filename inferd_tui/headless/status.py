@@ -149,11 +149,13 @@ def _report_snapshot(
         return code
     line = describe_event(state)
     extras = []
-    if era is not None:
+    if era is not None and not v1_gone:  # for 0.4+ the capabilities say it already
         extras.append(f"daemon {era}")
     extras.extend(describe_capabilities(event) for event in snapshot.capabilities)
     if extras:
         line += " (" + "; ".join(extras) + ")"
+    if v1_gone:  # never a line starting "ready" that a script could take for usable
+        line = f"v1 unavailable: daemon {line}"
     console.line(f"{line} — admin {safe(paths['admin'])}")
     if v1_gone:
         wire = next((e.wire_version for e in snapshot.capabilities if e.announces_v2_only), None)

@@ -86,6 +86,18 @@ async def test_ask_reads_stdin(short_tmp: Path) -> None:
     assert "give a prompt" in no_prompt.err
 
 
+async def test_ask_refuses_an_empty_prompt_without_sending_it(short_tmp: Path) -> None:
+    async with running(daemon_config(short_tmp, tokens=TOKENS)) as daemon:
+        empty_pipe = await invoke(["ask", *endpoint_flags(short_tmp)], make_console(stdin=""))
+        blank_word = await invoke(["ask", *endpoint_flags(short_tmp), "  "])
+        assert daemon.requests_seen == 0
+    assert (empty_pipe.code, empty_pipe.err) == (
+        2,
+        "ask: error: the prompt read from stdin is empty\n",
+    )
+    assert blank_word.code == 2 and "give a prompt" in blank_word.err
+
+
 async def test_ask_makes_control_characters_harmless_on_a_terminal(short_tmp: Path) -> None:
     config = daemon_config(short_tmp, tokens=("red\x1b[31m", "\x07bell\n"))
     async with running(config):

@@ -114,7 +114,8 @@ async def test_status_v04_daemon_says_v1_is_gone(short_tmp: Path) -> None:
         result = await invoke(["status", *endpoint_flags(short_tmp)])
         as_json = await invoke(["status", "--json", *endpoint_flags(short_tmp)])
     assert result.code == 2
-    assert "daemon 0.4+" in result.out
+    assert result.out.startswith("v1 unavailable: daemon ready (")
+    assert result.out.count("daemon 0.4+") == 1
     assert "protocol v1 is gone" in result.out
     assert "wire_version 2" in result.out
     report = json.loads(as_json.out)

@@ -55,6 +55,7 @@ from inferd_tui.headless._console import (
     demo_daemon,
     safe,
 )
+from inferd_tui.headless.events import describe_event
 from inferd_tui.proto.framing import request_problem
 from inferd_tui.proto.models import U32_MAX, Role
 from inferd_tui.runtime import Runtime
@@ -203,6 +204,18 @@ async def _v1_gone(resolution: EndpointResolution) -> str | None:
     )
 
 
+async def _still_loading(resolution: EndpointResolution) -> str | None:
+    """After a wait ran out: the admin socket's word on a daemon that is up but not ready."""
+    admin = resolution.admin
+    if admin is None or path_state(admin) != "exists":
+        return None
+    try:
+        snapshot = await read_admin_state(admin, ERA_CHECK_TIMEOUT_S)
+    except InferdError:
+        return None
+    return None if snapshot.ready else describe_event(snapshot.state)
+
+
 def _frame_json(frame: ResponseFrame) -> dict[str, Any]:
     if isinstance(frame, UnknownFrame):
         return frame.raw
@@ -232,7 +245,15 @@ async def ask(
         try:
             await client.wait_ready(timeout=wait, on_retry=waiting)
         except (ConnectError, ConnectTimeout) as exc:
-            console.note(f"ask: {exc.title}: {exc.hint}")
+            timed_out = isinstance(exc, ConnectTimeout)
+            still_loading = await _still_loading(resolution) if timed_out else None
+            if still_loading is not None:
+                console.note(
+                    f"ask: the daemon is still loading after {wait:g} s ({still_loading}); "
+                    "give it longer with --wait SECONDS"
+                )
+            else:
+                console.note(f"ask: {exc.title}: {exc.hint}")
             return EXIT_UNREACHABLE
         finally:
             console.clear_status()

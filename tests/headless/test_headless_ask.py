@@ -279,6 +279,16 @@ async def test_ask_waits_for_a_loading_daemon(short_tmp: Path) -> None:
     assert "waiting for the daemon… (retrying in 0.1 s)" in result.err
 
 
+async def test_ask_that_runs_out_of_wait_says_the_daemon_is_still_loading(
+    short_tmp: Path,
+) -> None:
+    async with running(daemon_config(short_tmp, boot="first-boot")):
+        result = await invoke(["ask", "--wait", "0.2", *endpoint_flags(short_tmp), "hi"])
+    assert result.code == 2
+    assert result.err.startswith("ask: the daemon is still loading after 0.2 s (")
+    assert result.err.rstrip().endswith("give it longer with --wait SECONDS")
+
+
 async def test_ask_v04_daemon(short_tmp: Path) -> None:
     async with running(daemon_config(short_tmp, era="0.4")) as daemon:
         await daemon.wait_ready()

@@ -49,7 +49,21 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--tokens", metavar="TOKEN", nargs="+", help="the mock backend's tape (one frame each)"
     )
-    parser.add_argument("--token-delay-ms", metavar="N", type=_non_negative(float), default=0.0)
+    parser.add_argument(
+        "--token-delay-ms",
+        metavar="N",
+        type=_non_negative(float),
+        default=0.0,
+        help="delay before each token of the mock backend (the demo backend paces itself: "
+        "see --demo-tokens-per-s)",
+    )
+    parser.add_argument(
+        "--demo-tokens-per-s",
+        metavar="N",
+        type=_positive(float),
+        default=None,
+        help="the demo backend's average rate (default: 60)",
+    )
     parser.add_argument("--active-permits", metavar="N", type=_positive_int, default=1)
     parser.add_argument("--queue-depth", metavar="N", type=_non_negative(int), default=10)
     parser.add_argument("--boot", choices=("instant", "first-boot"), default="instant")
@@ -89,6 +103,19 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
+
+
+def _positive(kind: type[float]) -> Any:
+    def convert(value: str) -> float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+        if not number > 0 or number == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
+        return number
+
+    return convert
 
 
 def _non_negative(kind: type[int] | type[float]) -> Any:
@@ -139,6 +166,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     }
     if args.tokens:
         fields["tokens"] = tuple(args.tokens)
+    if args.demo_tokens_per_s is not None:
+        fields["demo_tokens_per_s"] = args.demo_tokens_per_s
     return MockConfig(**fields)
 
 

@@ -15,6 +15,7 @@ from mockd_wire import Wire, request
 
 from inferd_tui.cli import build_parser, main
 from inferd_tui.mock_daemon.cli import config_from_args
+from inferd_tui.mock_daemon.config import MockConfig
 from inferd_tui.proto import LineDecoder
 
 
@@ -106,6 +107,18 @@ def test_admin_socket_defaults_to_beside_the_inference_socket(sock_dir: Path) ->
     explicit = sock_dir / "other/a.sock"
     assert admin_for("--socket", str(sock_dir / "i.sock"), "--admin", str(explicit)) == explicit
     assert admin_for("--tcp", "127.0.0.1:0") is None
+
+
+def test_demo_rate_flag(sock_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def config(*flags: str) -> MockConfig:
+        argv = ["mock-daemon", "--socket", str(sock_dir / "i.sock"), *flags]
+        return config_from_args(build_parser().parse_args(argv))
+
+    assert config("--backend", "demo", "--demo-tokens-per-s", "150").demo_tokens_per_s == 150
+    assert config("--backend", "demo").demo_tokens_per_s == MockConfig().demo_tokens_per_s
+    with pytest.raises(SystemExit):
+        config("--demo-tokens-per-s", "0")
+    assert "must be a positive number" in capsys.readouterr().err
 
 
 def test_api_key_comes_from_the_named_environment_variable(

@@ -184,6 +184,7 @@ async def test_queue_full_is_retried_with_a_countdown_then_reported() -> None:
             turn = chat(app).conversation.turns[-1]
             assert (turn.state, turn.error_code) == (TurnState.ERROR, "queue_full")
             assert d.requests_seen == 6  # the first try and five retries
+            assert turn.error_message == "queue full — gave up after 5 retries; F5 tries again"
             assert len(waits) == 1 + 2 + 4 + 8 + 8
 
 

@@ -197,3 +197,37 @@ async def test_a_thousand_turns_render_only_what_is_visible() -> None:
         rendered = sum(1 for entry in view._entries if entry.lines_key is not None)
         assert rendered < 30
         assert "answer 999" in screen_text(view)
+
+
+async def test_a_retry_note_stands_in_for_the_footer_until_it_is_cleared() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        conversation = Conversation()
+        conversation.add_user("busy?")
+        request = Request.build([Message(role="user", content="busy?")], id="r")
+        turn = conversation.begin_answer(request, now=0.0)
+        conversation.fail(turn, TurnState.ERROR, now=0.1, code="queue_full", message="full")
+        view.sync(conversation.turns)
+        view.set_note(turn, "queue full — retrying in 2 s")
+        await pilot.pause()
+        text = screen_text(view)
+        assert "retrying in 2 s" in text
+        assert "✖" not in text  # not final yet: no error line under the countdown
+        view.set_note(turn, None)
+        await pilot.pause()
+        assert "✖ queue_full: full" in screen_text(view)
+
+
+async def test_a_cancel_before_any_text_does_not_promise_a_partial_answer() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        conversation = Conversation()
+        conversation.add_user("stop")
+        request = Request.build([Message(role="user", content="stop")], id="r")
+        turn = conversation.begin_answer(request, now=0.0)
+        conversation.fail(turn, TurnState.CANCELLED, now=0.1)
+        view.sync(conversation.turns)
+        await pilot.pause()
+        assert "■ cancelled before any text arrived" in screen_text(view)

@@ -319,6 +319,10 @@ class ChatScreen(Screen[None]):
                 if not (answer.state is TurnState.ERROR and answer.error_code == "queue_full"):
                     break
                 if attempt > QUEUE_FULL_RETRIES:
+                    answer.error_message = (
+                        f"{answer.error_message} — gave up after {QUEUE_FULL_RETRIES} retries; "
+                        "F5 tries again"
+                    )
                     break
                 await self._count_down(answer, attempt)
                 attempt += 1

@@ -367,15 +367,17 @@ class TranscriptView(ScrollView, can_focus=True):
                 lines += strips
             for block in tail:
                 lines += self._render_block(block, console, options)
-        footer = self._footer(turn)
-        if footer is not None:
-            lines += self._plain_lines(footer, console, options)
+        # A note (a retry countdown) stands in for the footer: the turn is not over yet.
         note = self._notes.get(turn.key)
         if note:
             text = Text(
                 sanitize(note, keep_newlines=False), style=self._style("transcript--warning")
             )
             lines += self._plain_lines(text, console, options)
+        else:
+            footer = self._footer(turn)
+            if footer is not None:
+                lines += self._plain_lines(footer, console, options)
         return [*self._with_gutter(lines, selected, role_class), Strip.blank(width)]
 
     def _with_gutter(self, lines: list[Strip], selected: bool, role_class: str) -> list[Strip]:
@@ -463,9 +465,8 @@ class TranscriptView(ScrollView, can_focus=True):
                 parts.append(f"{turn.tokens_per_second:.1f} tok/s")
             text = Text(" · ".join(parts), style=meta)
         elif turn.state is TurnState.CANCELLED:
-            text = Text(
-                "■ cancelled — the partial answer is kept", style=self._style("transcript--warning")
-            )
+            kept = " — the partial answer is kept" if turn.content else " before any text arrived"
+            text = Text(f"■ cancelled{kept}", style=self._style("transcript--warning"))
         elif turn.state is TurnState.INTERRUPTED:
             reason = (
                 turn.error_message or "the daemon closed the connection before the answer finished"

@@ -63,20 +63,18 @@ def _seconds(value: float) -> str:
 
 
 def _connect_failure_notice(exc: ConnectError, path: Path, delay: float) -> AdminNotice:
+    # The delay comes first: a narrow log pane cuts the end of a long line.
     if exc.title == "permission denied":
         return AdminNotice(
             "permission_denied",
-            f"admin socket {path}: permission denied (mode 0600, owned by the daemon's "
-            f"user); retrying in {_seconds(delay)}",
+            f"admin socket {path}: permission denied, retrying in {_seconds(delay)} (mode "
+            "0600, owned by the daemon's user)",
             delay,
             exc,
         )
-    if exc.transient:
-        return AdminNotice(
-            "retrying", f"admin unavailable ({exc.hint}); retrying in {_seconds(delay)}", delay, exc
-        )
+    kind: NoticeKind = "retrying" if exc.transient else "unavailable"
     return AdminNotice(
-        "unavailable", f"admin unavailable: {exc.hint}; retrying in {_seconds(delay)}", delay, exc
+        kind, f"admin unavailable, retrying in {_seconds(delay)}: {exc.hint}", delay, exc
     )
 
 

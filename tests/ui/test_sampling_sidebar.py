@@ -288,6 +288,23 @@ async def test_a_preview_given_before_mount_is_shown() -> None:
         assert '{"id":"early"}' in str(sidebar.query_one("#sampling-preview", Static).render())
 
 
+async def test_the_system_prompt_shows_its_first_line_literally() -> None:
+    sidebar = SamplingSidebar(id="sidebar")
+    sidebar.show_system_prompt("[bold]Be brief.[/bold]\nSecond line")
+
+    class EarlyApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield sidebar
+
+    async with EarlyApp().run_test(size=(44, 60)) as pilot:
+        await pilot.pause()
+        shown = sidebar.query_one("#sampling-system-prompt", Static)
+        assert str(shown.render()) == "[bold]Be brief.[/bold]"
+        sidebar.show_system_prompt("")
+        await pilot.pause()
+        assert "F4 sets one" in str(shown.render())
+
+
 async def test_a_rejected_budget_given_before_mount_is_flagged_at_once() -> None:
     app = SidebarApp(SamplingParams(image_token_budget=100))
     async with app.run_test(size=(44, 60)) as pilot:

@@ -704,6 +704,7 @@ class ChatScreen(Screen[None]):
 
     def _update_preview(self) -> None:
         """The exact line the next send will write (the API key never appears in it)."""
+        self.sidebar.show_system_prompt(self.conversation.system_prompt)
         params = self.sidebar.to_params()
         if params is None:  # a guess at the line would mislead: nothing can be sent yet
             self.sidebar.show_preview(INVALID_FIELDS_PREVIEW)

@@ -97,6 +97,7 @@ class SamplingSidebar(VerticalScroll):
     SamplingSidebar Input.-invalid { background: $error 25%; }
     SamplingSidebar .field-error { color: $text-error; height: auto; padding: 0 0 0 13; }
     SamplingSidebar #sampling-reset { margin: 1 0 0 0; }
+    SamplingSidebar #sampling-system-prompt { width: 1fr; height: 1; }
     SamplingSidebar #sampling-preview {
         height: auto; padding: 0 1; color: $text-muted; background: $boost;
     }
@@ -147,6 +148,7 @@ class SamplingSidebar(VerticalScroll):
         self._preview = ""
         # ``is_mounted`` only turns true after on_mount; the children exist from its start.
         self._ready = False
+        self._system_prompt = ""
 
     def compose(self) -> ComposeResult:
         yield Static("Sampling", classes="sidebar-heading")
@@ -181,8 +183,11 @@ class SamplingSidebar(VerticalScroll):
             id="sampling-reset",
             compact=True,
             tooltip="Empty the sampling fields and the image budget, so the daemon's "
-            "defaults apply. The grammar stays (clear it in the grammar editor). Ctrl+R.",
+            "defaults apply. The grammar stays (clear it in the grammar editor). Alt+R.",
         )
+        with Horizontal(classes="field-row"):
+            yield Label("System", classes="field-label")
+            yield Static(self._system_prompt_text(), id="sampling-system-prompt")
         yield Static("Grammar (GBNF)", classes="sidebar-heading")
         yield GrammarEditor(self._initial[1], id="sampling-grammar", compact=True)
         yield Static("Request preview", classes="sidebar-heading")
@@ -196,6 +201,7 @@ class SamplingSidebar(VerticalScroll):
         self._apply(params, grammar)
         if self._preview:
             self.show_preview(self._preview)
+        self.show_system_prompt(self._system_prompt)
 
     # -- public API -----------------------------------------------------------------------
 
@@ -247,6 +253,18 @@ class SamplingSidebar(VerticalScroll):
         if self._budget_error is not None:
             problems[BUDGET_FIELD] = self._budget_error
         return problems
+
+    def show_system_prompt(self, text: str) -> None:
+        """Show the conversation's system prompt (its first line), so it is never a surprise."""
+        self._system_prompt = text
+        if self._ready:
+            self.query_one("#sampling-system-prompt", Static).update(self._system_prompt_text())
+
+    def _system_prompt_text(self) -> Text:
+        first_line = self._system_prompt.strip().split("\n", 1)[0]
+        if not first_line:
+            return Text("none · F4 sets one", style="dim")
+        return Text(sanitize(first_line, keep_newlines=False), no_wrap=True, overflow="ellipsis")
 
     def show_preview(self, line: str) -> None:
         """Show the exact request line the next send will write (shown literally)."""

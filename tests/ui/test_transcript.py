@@ -231,3 +231,23 @@ async def test_a_cancel_before_any_text_does_not_promise_a_partial_answer() -> N
         view.sync(conversation.turns)
         await pilot.pause()
         assert "■ cancelled before any text arrived" in screen_text(view)
+
+
+async def test_new_text_below_is_flagged_only_for_new_text() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        conversation = Conversation()
+        for number in range(10):
+            answered(conversation, f"q{number}", f"answer {number}")
+        view.sync(conversation.turns)
+        await pilot.pause()
+        view.focus()
+        await pilot.press("up", "up", "up")  # select earlier turns: nothing new arrived
+        await pilot.pause()
+        assert not view.following
+        assert not view._new_text_below
+        conversation.add_user("more")
+        view.sync(conversation.turns)
+        await pilot.pause()
+        assert view._new_text_below

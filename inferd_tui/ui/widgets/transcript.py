@@ -173,7 +173,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if self.selected is not None and self.selected >= len(entries):
             self.selected = None
         self._notes = {k: v for k, v in self._notes.items() if k in self._by_key}
-        self._relayout()
+        self._relayout(news=True)
 
     def turn_changed(self, turn: Turn) -> None:
         """``turn``'s text or state changed: re-render it (cheaply) and keep following."""
@@ -183,7 +183,7 @@ class TranscriptView(ScrollView, can_focus=True):
         entry.lines_key = None
         # Only this turn's height changed: the turns above it keep their offsets, so a
         # flush of the live answer costs O(1) turns, not O(conversation).
-        self._relayout(start=self._index[turn.key])
+        self._relayout(start=self._index[turn.key], news=True)
 
     def set_note(self, turn: Turn, note: str | None) -> None:
         """A transient line under a turn (e.g. "queue full — retrying in 3 s")."""
@@ -219,9 +219,11 @@ class TranscriptView(ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(self.scrollable_content_region.width, GUTTER + 10)
 
-    def _relayout(self, start: int = 0) -> None:
+    def _relayout(self, start: int = 0, *, news: bool = False) -> None:
         """Recompute the offsets of the turns from ``start`` on (all of them by default,
-        and always after a width change)."""
+        and always after a width change). ``news``: turns or text changed, so a reader
+        who scrolled away is told there is new text below (a re-wrap or a height estimate
+        made exact is not news)."""
         width = self._content_width
         if width != self._layout_width:
             self._layout_width = width
@@ -238,10 +240,9 @@ class TranscriptView(ScrollView, can_focus=True):
         self.virtual_size = Size(width, total)
         if self.following:
             self._pin_to_end()
-        else:
-            if not self._new_text_below:
-                self._new_text_below = True
-                self.post_message(self.FollowChanged(False, True))
+        elif news and not self._new_text_below:
+            self._new_text_below = True
+            self.post_message(self.FollowChanged(False, True))
         self.refresh()
 
     def _pin_to_end(self) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from inferd_tui.client import resolve_endpoints
@@ -115,6 +116,18 @@ async def test_prompt_typed_before_ready_is_queued_and_goes_out_on_ready() -> No
             await answered(pilot, app)
             assert user.state is TurnState.COMPLETE
             assert chat(app).conversation.turns[-1].content == "alpha beta gamma"
+
+
+async def test_keys_typed_before_the_prompt_has_focus_land_in_it() -> None:
+    app = app_for(short_dir())
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = chat(app)
+        screen.set_focus(None)
+        for character in "hi!":  # as the driver delivers type-ahead: to the screen itself
+            screen.post_message(events.Key(character, character))
+        await pilot.pause()
+        assert screen.prompt.text == "hi!"
+        assert app.focused is screen.prompt
 
 
 async def test_escape_withdraws_a_queued_prompt_back_into_the_box() -> None:

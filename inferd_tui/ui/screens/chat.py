@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import anyio
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -167,6 +167,17 @@ class ChatScreen(Screen[None]):
         self._update_extra()
         self._update_preview()
         self._apply_responsive_layout()
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed while the app starts are sent to the screen before the prompt has
+        # focus, and arrive here unhandled: keep them. (A key the prompt saw never
+        # arrives: it stops every character it inserts.)
+        if self.focused not in (None, self.prompt):
+            return
+        if event.is_printable and event.character:
+            event.stop()
+            self.prompt.focus()
+            self.prompt.insert(event.character)
 
     def _on_theme(self) -> None:
         self.transcript.set_code_theme(self.app.current_theme.dark)

@@ -93,14 +93,15 @@ def parse(source: str, index: LineIndex | None = None) -> ParseResult:
     """Parse GBNF source into rules plus diagnostics for every syntax problem found.
 
     llama.cpp lets a string or class run over line breaks, so one missing `"` can swallow
-    the rest of the file. When a grammar with such a string has errors, it is parsed again
-    with line breaks ending strings, which points at the real mistake.
+    the rest of the file. When a rule with such a string fails to parse, the source is parsed
+    again with line breaks ending every string except those in rules that parsed, which
+    points at the real mistake and leaves intended multi-line strings alone.
     """
     index = index or LineIndex(source)
-    lenient = _Parser(source, index, strict_lines=False)
+    lenient = _Parser(source, index, may_span=None)
     result = lenient.run()
-    if lenient.spanned_lines and not result.syntax_ok:
-        return _Parser(source, index, strict_lines=True).run()
+    if lenient.failed_spanning:
+        return _Parser(source, index, may_span=frozenset(lenient.good_spans)).run()
     return result
 
 
@@ -113,9 +114,13 @@ def describe_char(char: str) -> str:
 
 
 class _Parser:
-    def __init__(self, source: str, index: LineIndex, strict_lines: bool) -> None:
-        self.strict_lines = strict_lines
-        self.spanned_lines = False
+    def __init__(self, source: str, index: LineIndex, may_span: frozenset[int] | None) -> None:
+        # Starts of the strings and classes allowed to run over a line break (None: all).
+        self.may_span = may_span
+        # Starts of those that did, in the rule being parsed and in rules that parsed.
+        self.rule_spans: list[int] = []
+        self.good_spans: list[int] = []
+        self.failed_spanning = False
         self.src = source
         self.length = len(source)
         self.pos = 0
@@ -180,9 +185,12 @@ class _Parser:
         self.skip_ws(newlines=True)
         while self.pos < self.length:
             rule_start = self.pos
+            self.rule_spans = []
             try:
                 self.rules.append(self.parse_rule())
+                self.good_spans += self.rule_spans
             except _Abort as abort:
+                self.failed_spanning = self.failed_spanning or bool(self.rule_spans)
                 # Always make progress, even if recovery points back into this rule.
                 self.pos = (
                     abort.resume if abort.resume > rule_start else self.resync_after(rule_start)
@@ -357,9 +365,8 @@ class _Parser:
                 parts.append(self.parse_escape(in_class=False))
                 continue
             if char in "\r\n":
-                if self.strict_lines:
-                    raise self.unterminated_on_line("string", '"', start)
-                spans_lines = self.spanned_lines = True
+                self.spans_line("string", '"', start, first=not spans_lines)
+                spans_lines = True
                 parts.append(char)
                 self.pos += 1
                 continue
@@ -376,12 +383,16 @@ class _Parser:
             )
         return Literal("".join(parts), start, self.pos)
 
-    def unterminated_on_line(self, what: str, closer: str, start: int) -> _Abort:
-        return self.fail(
-            f"unterminated {what}: no closing `{closer}` on this line",
-            start,
-            hint=f"add the closing `{closer}`; to match a line break write `\\n`",
-        )
+    def spans_line(self, what: str, closer: str, start: int, first: bool) -> None:
+        """A string or class reached a line break: note it, or fail if it must end here."""
+        if self.may_span is not None and start not in self.may_span:
+            raise self.fail(
+                f"unterminated {what}: no closing `{closer}` on this line",
+                start,
+                hint=f"add the closing `{closer}`; to match a line break write `\\n`",
+            )
+        if first:
+            self.rule_spans.append(start)
 
     def parse_escape(self, in_class: bool) -> str:
         """Decode the escape at the backslash; report and recover from bad ones."""
@@ -444,6 +455,7 @@ class _Parser:
         if negated:
             self.pos += 1
         ranges: list[tuple[str, str]] = []
+        spans_lines = False
         while True:
             if self.pos >= self.length:
                 raise self.fail(
@@ -456,9 +468,8 @@ class _Parser:
                 self.pos += 1
                 break
             if char in "\r\n":
-                if self.strict_lines:
-                    raise self.unterminated_on_line("character class", "]", start)
-                self.spanned_lines = True
+                self.spans_line("character class", "]", start, first=not spans_lines)
+                spans_lines = True
             range_start = self.pos
             low = self.parse_class_char()
             if self.peek() == "-" and self.peek(1) not in ("]", ""):

@@ -101,6 +101,24 @@ def test_unterminated_string_class_and_group_point_at_the_opening_character() ->
     assert position(only('root ::= ("a" | "b"')) == (1, 10)
 
 
+def test_intended_multi_line_string_stays_valid_beside_another_error() -> None:
+    result = check('root ::= "a\nb" x\nx ::= "\\q"\n')
+    found = [(d.level, position(d)) for d in result.diagnostics]
+    assert found == [("warning", (1, 10)), ("error", (3, 8))]
+    assert result.diagnostics[0].message == "string literal continues onto the next line"
+    assert result.diagnostics[1].message == "unknown escape `\\q`"
+
+
+def test_missing_quote_is_found_beside_an_intended_multi_line_string() -> None:
+    source = 'root ::= "a\nb" x z\nx ::= [a\nb]\ny ::= "open\nz ::= "ok"\n'
+    result = check(source)
+    assert [(d.level, position(d)) for d in result.diagnostics] == [
+        ("warning", (1, 10)),
+        ("error", (5, 7)),
+    ]
+    assert result.errors[0].message == 'unterminated string: no closing `"` on this line'
+
+
 def test_repetition_over_2000_is_an_error() -> None:
     diagnostic = only('root ::= "a"{2001}\n')
     assert position(diagnostic) == (1, 13)

@@ -49,6 +49,7 @@ _SIMPLE_ESCAPES = {
 }
 _HEX_ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}
 _HEX_RE = re.compile(r"[0-9A-Fa-f]+")
+_LAST_CHAR = "\U0010ffff"
 
 _CONTINUATION_HINT = (
     "a rule ends at the end of its line; end the previous line with `|` to continue it, "
@@ -344,11 +345,12 @@ class _Parser:
                 self.pos = space.end()
         return Sequence(tuple(items), start, end)
 
-    def parse_string(self) -> Literal:
+    def parse_string(self) -> Literal | CharClass:
         start = self.pos
         self.pos += 1
         parts: list[str] = []
         spans_lines = False
+        impossible = False
         src = self.src
         while True:
             if self.pos >= self.length:
@@ -362,7 +364,11 @@ class _Parser:
                 self.pos += 1
                 break
             if char == "\\":
-                parts.append(self.parse_escape(in_class=False))
+                decoded = self.parse_escape(in_class=False)
+                if decoded is None:
+                    impossible = True
+                else:
+                    parts.append(decoded)
                 continue
             if char in "\r\n":
                 self.spans_line("string", '"', start, first=not spans_lines)
@@ -381,6 +387,9 @@ class _Parser:
                 start,
                 hint='if the closing `"` is missing, add it; to match a line break write `\\n`',
             )
+        if impossible:
+            # No text contains one of its characters: it matches nothing, exactly like `[]`.
+            return CharClass((), False, start, self.pos)
         return Literal("".join(parts), start, self.pos)
 
     def spans_line(self, what: str, closer: str, start: int, first: bool) -> None:
@@ -394,8 +403,11 @@ class _Parser:
         if first:
             self.rule_spans.append(start)
 
-    def parse_escape(self, in_class: bool) -> str:
-        """Decode the escape at the backslash; report and recover from bad ones."""
+    def parse_escape(self, in_class: bool) -> str | None:
+        """Decode the escape at the backslash; report and recover from bad ones.
+
+        None stands for a code point beyond U+10FFFF, which no text can contain.
+        """
         start = self.pos
         kind = self.peek(1)
         if not kind:
@@ -421,14 +433,18 @@ class _Parser:
                 return "?"
             self.pos += 2 + count
             value = int(digits, 16)
-            if value > 0x10FFFF:
+            if value > ord(_LAST_CHAR):
+                # llama.cpp reads the hex digits without a range check.
+                consequence = "" if in_class else ", so this string can never match"
                 self.report(
-                    "error",
-                    f"`\\{kind}{digits}` is beyond the last Unicode code point",
+                    "warning",
+                    f"`\\{kind}{digits}` is beyond U+10FFFF, the last Unicode code point: "
+                    f"llama.cpp accepts it, but no text contains it{consequence}",
                     start,
                     self.pos,
+                    hint="the last code point is `\\U0010FFFF`",
                 )
-                return "?"
+                return None
             return chr(value)
         if kind == "-":
             self.pos += 2
@@ -475,6 +491,10 @@ class _Parser:
             if self.peek() == "-" and self.peek(1) not in ("]", ""):
                 self.pos += 1
                 high = self.parse_class_char()
+                if low is None:
+                    continue  # the range starts past every character
+                if high is None:
+                    high = _LAST_CHAR  # every character up to the end of Unicode
                 if high < low:
                     self.report(
                         "warning",
@@ -484,13 +504,13 @@ class _Parser:
                         hint="write the lower character first",
                     )
                 ranges.append((low, high))
-            else:
+            elif low is not None:
                 ranges.append((low, low))
-        if not ranges and not negated:
+        if self.pos == start + 2:
             self.report("warning", "empty class `[]` matches no character", start, self.pos)
         return CharClass(tuple(ranges), negated, start, self.pos)
 
-    def parse_class_char(self) -> str:
+    def parse_class_char(self) -> str | None:
         char = self.src[self.pos]
         if char == "\\":
             return self.parse_escape(in_class=True)
@@ -604,12 +624,16 @@ class _Parser:
                 hint="use `*` or `+`, or a smaller count",
             )
         elif maximum is not None and minimum > maximum:
+            # llama.cpp accepts it, but its count of optional copies, maximum - minimum, is
+            # unsigned: it wraps around and the expansion runs until memory is exhausted.
             self.report(
                 "error",
-                f"repetition `{written}` has its minimum above its maximum",
+                f"repetition `{written}` has its minimum above its maximum: llama.cpp takes "
+                f"{maximum} - {minimum} optional copies as a huge unsigned number and runs out "
+                f"of memory expanding them (older builds read it as `{{{minimum}}}`)",
                 start,
                 self.pos,
-                hint=f"write `{{{maximum},{minimum}}}`",
+                hint=f"write `{{{maximum},{minimum}}}` or `{{{minimum}}}`",
             )
         elif maximum is not None and maximum > MAX_REPETITION:
             self.report(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inferd_tui.grammar import Diagnostic, check
+from inferd_tui.grammar import Diagnostic, Matcher, check, sample
 
 
 def only(source: str, level: str = "error") -> Diagnostic:
@@ -132,10 +132,28 @@ def test_repetition_maximum_over_2000_warns_it_becomes_unbounded() -> None:
     assert check('root ::= "a"{1,2001}\n').ok
 
 
-def test_repetition_minimum_above_maximum_is_an_error() -> None:
+def test_repetition_minimum_above_maximum_is_an_error_that_says_what_llama_cpp_does() -> None:
     diagnostic = only('root ::= "a"{5,3}\n')
     assert position(diagnostic) == (1, 13)
     assert "minimum above its maximum" in diagnostic.message
+    assert "runs out of memory" in diagnostic.message
+    assert "older builds read it as `{5}`" in diagnostic.message
+    assert diagnostic.hint == "write `{3,5}` or `{5}`"
+
+
+def test_escape_beyond_unicode_is_a_warning_and_matches_nothing() -> None:
+    source = 'root ::= "a" | "b\\U00110000" | [x-\\U00110000] | [^\\U0011FFFF]\n'
+    result = check(source)
+    assert result.ok
+    assert [position(d) for d in result.warnings] == [(1, 18), (1, 35), (1, 51)]
+    assert "so this string can never match" in result.warnings[0].message
+    assert "llama.cpp accepts it" in result.warnings[1].message
+    matcher = Matcher(source)
+    assert matcher.match("\U0010ffff").ok  # the range runs to the end of Unicode
+    assert matcher.match("\n").ok  # the negated class excludes nothing
+    assert all(matcher.match(text).ok for text in sample(source, 30, seed=1))
+    assert sample('root ::= "a" | "b\\U00110000"\n', 20) == ["a"] * 20
+    assert not Matcher('root ::= "a" | "b\\U00110000"\n').match("b").ok
 
 
 def test_nested_repetition_product_reaching_2000_is_an_error() -> None:

@@ -27,6 +27,7 @@ from inferd_tui.grammar.diagnostics import (
 from inferd_tui.grammar.examples import Example, get_example, load_examples
 from inferd_tui.grammar.matcher import END_OF_INPUT, Matcher, MatchResult, match
 from inferd_tui.grammar.nodes import (
+    MAX_NESTING,
     MAX_REPETITION,
     AnyChar,
     CharClass,
@@ -47,6 +48,7 @@ from inferd_tui.grammar.tokens import GrammarToken, TokenKind, tokenize
 __all__ = [
     "END_OF_INPUT",
     "EXAMPLES",
+    "MAX_NESTING",
     "MAX_REPETITION",
     "AnyChar",
     "CharClass",

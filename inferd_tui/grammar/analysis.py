@@ -79,7 +79,11 @@ def min_lengths(
 def alternatives_min_length(
     alternatives: tuple[Sequence, ...], values: Mapping[str, float]
 ) -> float:
-    return min((sequence_min_length(alt, values) for alt in alternatives), default=INFINITY)
+    # A loop rather than min(generator): one frame fewer per level of nesting.
+    shortest = INFINITY
+    for alt in alternatives:
+        shortest = min(shortest, sequence_min_length(alt, values))
+    return shortest
 
 
 def sequence_min_length(sequence: Sequence, values: Mapping[str, float]) -> float:
@@ -121,7 +125,14 @@ def expr_nullable(expr: Expr, nullable: set[str]) -> bool:
     if isinstance(expr, RuleRef):
         return expr.name in nullable
     if isinstance(expr, Group):
-        return any(all(expr_nullable(i, nullable) for i in alt.items) for alt in expr.alternatives)
+        # Loops rather than any(all(...)): fewer frames per level of nesting.
+        for alt in expr.alternatives:
+            for item in alt.items:
+                if not expr_nullable(item, nullable):
+                    break
+            else:
+                return True
+        return False
     return expr.minimum == 0 or expr_nullable(expr.item, nullable)
 
 

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 # llama.cpp rejects `{m}` above this and turns `{m,n}` with n above it into `{m,}`.
 MAX_REPETITION = 2000
+# The parser refuses groups and repetitions nested deeper than this (llama.cpp has no limit),
+# so every recursive walk over a tree stays far inside Python's default recursion limit.
+MAX_NESTING = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from inferd_tui.grammar.diagnostics import Diagnostic, Level, LineIndex, make_diagnostic
 from inferd_tui.grammar.nodes import (
+    MAX_NESTING,
     MAX_REPETITION,
     AnyChar,
     CharClass,
@@ -129,6 +130,7 @@ class _Parser:
         self.diagnostics: list[Diagnostic] = []
         self.rules: list[Rule] = []
         self.attempted: set[str] = set()
+        self.open_groups = 0
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -187,6 +189,7 @@ class _Parser:
         while self.pos < self.length:
             rule_start = self.pos
             self.rule_spans = []
+            self.open_groups = 0
             try:
                 self.rules.append(self.parse_rule())
                 self.good_spans += self.rule_spans
@@ -228,7 +231,7 @@ class _Parser:
             )
         self.pos += 3
         self.skip_ws(newlines=True)
-        alternatives = self.parse_alternates(nested=False)
+        alternatives, _height = self.parse_alternates(nested=False)
         end = self.pos
         char = self.peek()
         if char == "\r":
@@ -282,18 +285,24 @@ class _Parser:
 
     # -- alternatives, sequences, elements ------------------------------------------------
 
-    def parse_alternates(self, nested: bool) -> tuple[Sequence, ...]:
-        alternatives = [self.parse_sequence(nested)]
+    def parse_alternates(self, nested: bool) -> tuple[tuple[Sequence, ...], int]:
+        """The alternatives and the height of the tallest item in them."""
+        sequence, height = self.parse_sequence(nested)
+        alternatives = [sequence]
         while self.peek() == "|":
             self.pos += 1
             self.skip_ws(newlines=True)
-            alternatives.append(self.parse_sequence(nested))
-        return tuple(alternatives)
+            sequence, sequence_height = self.parse_sequence(nested)
+            alternatives.append(sequence)
+            height = max(height, sequence_height)
+        return tuple(alternatives), height
 
-    def parse_sequence(self, nested: bool) -> Sequence:
+    def parse_sequence(self, nested: bool) -> tuple[Sequence, int]:
+        """The sequence and the height of its tallest item (groups and repeats it nests)."""
         start = self.pos
         end = start
         items: list[Expr] = []
+        heights: list[int] = []
         src = self.src
         length = self.length
         whitespace = _WS_NL_RE if nested else _WS_RE
@@ -319,7 +328,9 @@ class _Parser:
             elif char == "[":
                 items.append(self.parse_class())
             elif char == "(":
-                items.append(self.parse_group())
+                group, height = self.parse_group()
+                items.append(group)
+                heights.append(height)
             elif char == ".":
                 items.append(AnyChar(pos, pos + 1))
                 self.pos += 1
@@ -335,15 +346,20 @@ class _Parser:
                         self.pos,
                     )
                 else:
+                    height = heights[-1] + 1
+                    if self.open_groups + height > MAX_NESTING:
+                        raise self.too_deep(pos)
+                    heights[-1] = height
                     item = items[-1]
                     items[-1] = Repeat(item, minimum, maximum, item.start, self.pos)
             else:
                 break
+            heights += [0] * (len(items) - len(heights))  # a leaf nests nothing
             end = self.pos
             space = whitespace.match(src, end)
             if space:
                 self.pos = space.end()
-        return Sequence(tuple(items), start, end)
+        return Sequence(tuple(items), start, end), max(heights, default=0)
 
     def parse_string(self) -> Literal | CharClass:
         start = self.pos
@@ -517,15 +533,20 @@ class _Parser:
         self.pos += 1
         return char
 
-    def parse_group(self) -> Group:
+    def parse_group(self) -> tuple[Group, int]:
+        """The group and its height."""
         start = self.pos
+        if self.open_groups >= MAX_NESTING:
+            raise self.too_deep(start)
+        self.open_groups += 1
         self.pos += 1
         self.skip_ws(newlines=True)
-        alternatives = self.parse_alternates(nested=True)
+        alternatives, height = self.parse_alternates(nested=True)
+        self.open_groups -= 1
         char = self.peek()
         if char == ")":
             self.pos += 1
-            return Group(alternatives, start, self.pos)
+            return Group(alternatives, start, self.pos), height + 1
         if not char or self.src.startswith("::=", self.pos):
             where = "before the end of the input" if not char else "before the next rule"
             self.report(
@@ -542,6 +563,13 @@ class _Parser:
             f"expected `)` to close the `(` at {line}:{column}, found {describe_char(char)}",
             self.pos,
             hint=_STRAY_CHAR_HINTS.get(char),
+        )
+
+    def too_deep(self, offset: int) -> _Abort:
+        return self.fail(
+            f"nesting too deep (more than {MAX_NESTING} levels of groups and repetitions)",
+            offset,
+            hint="move the inner part into a rule of its own",
         )
 
     def parse_token(self) -> Token:

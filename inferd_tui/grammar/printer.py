@@ -44,12 +44,21 @@ def print_rule(rule: Rule, is_last: bool = True) -> str:
     return f"{rule.name} ::= {body}" if body else f"{rule.name} ::="
 
 
+# Loops rather than join(generator): one frame fewer per level of nesting.
+
+
 def print_alternatives(alternatives: tuple[Sequence, ...]) -> str:
-    return " | ".join(print_sequence(alt) for alt in alternatives).strip()
+    printed = []
+    for alt in alternatives:
+        printed.append(print_sequence(alt))
+    return " | ".join(printed).strip()
 
 
 def print_sequence(sequence: Sequence) -> str:
-    return " ".join(print_expr(item) for item in sequence.items)
+    printed = []
+    for item in sequence.items:
+        printed.append(print_expr(item))
+    return " ".join(printed)
 
 
 def print_expr(expr: Expr) -> str:

@@ -121,6 +121,21 @@ def test_match_with_invalid_grammar_exits_2(bad: Path, capsys: pytest.CaptureFix
     assert "cannot match" in capsys.readouterr().err
 
 
+def test_too_deep_grammar_is_a_diagnostic_in_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "deep.gbnf"
+    path.write_text("root ::= " + "(" * 200 + '"a"' + ")" * 200 + "\n")
+    assert main(["grammar", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:1:110: error: nesting too deep" in out
+    assert main(["grammar", "sample", str(path)]) == 1
+    assert main(["grammar", "match", str(path), "a"]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"{path}:1:110: error: nesting too deep") == 2
+    assert "Traceback" not in err
+
+
 def test_examples_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["grammar", "examples"]) == 0
     listing = capsys.readouterr().out

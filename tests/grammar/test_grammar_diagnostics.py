@@ -163,6 +163,29 @@ def test_nested_repetition_product_reaching_2000_is_an_error() -> None:
     assert check('root ::= ("a"{50}){39}\n').ok
 
 
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        ("root ::= " + "(" * 200 + '"a"' + ")" * 200, 110),  # the 101st `(`
+        ("root ::= " + "(" * 5000 + '"a"' + ")" * 5000, 110),
+        ('root ::= "a"' + "?" * 2000, 113),  # the 101st `?`
+        ("root ::= " + "(" * 300 + '"a"' + ")?" * 300, 110),
+        # 60 groups, each wrapped in `?`: the 41st `?` from inside makes 101 levels.
+        ("root ::= " + "(" * 60 + '"a"' + ")?" * 60, 154),
+    ],
+    ids=["200-groups", "5000-groups", "2000-repeats", "300-repeated-groups", "60-repeated-groups"],
+)
+def test_nesting_deeper_than_the_limit_is_one_error_where_it_happens(
+    source: str, column: int
+) -> None:
+    result = check(source + '\nnext ::= "\\q"\n')
+    assert [(d.message, position(d)) for d in result.errors] == [
+        ("nesting too deep (more than 100 levels of groups and repetitions)", (1, column)),
+        ("unknown escape `\\q`", (2, 11)),
+    ]
+    assert result.grammar is None
+
+
 def test_duplicate_rule_warns_at_the_second_definition() -> None:
     diagnostic = only('root ::= x\nx ::= "a"\nx ::= "b"\n', "warning")
     assert position(diagnostic) == (3, 1)

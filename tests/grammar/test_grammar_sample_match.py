@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import random
+import sys
+import threading
+from collections.abc import Callable
 
 import pytest
 
 from inferd_tui.grammar import (
     END_OF_INPUT,
+    MAX_NESTING,
     EmptyLanguageError,
+    Grammar,
     InvalidGrammarError,
     Matcher,
     Sampler,
     TokenGrammarError,
+    check,
     get_example,
     match,
+    print_grammar,
     sample,
 )
 
@@ -137,3 +144,51 @@ def test_match_a_few_kilobytes_quickly() -> None:
     text = "[" + ", ".join(f'{{"key{i}": [{i}, "value {i}", true, null]}}' for i in range(60)) + "]"
     assert len(text) > 2000
     assert Matcher(json).match(text).ok
+
+
+def run_with_frame_budget(frames: int, action: Callable[[], None]) -> None:
+    """Run `action` in a fresh thread (an empty stack) under a recursion limit of `frames`."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            action()
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(frames)
+    try:
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(limit)
+    if errors:
+        raise errors[0]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "root ::= " + "(" * MAX_NESTING + '"a"' + ")" * MAX_NESTING + "\n",
+        "root ::= " + '("b" | ' * MAX_NESTING + "x" + ")" * MAX_NESTING + '\nx ::= "a"\n',
+        'root ::= "a"' + "?" * MAX_NESTING + "\n",
+        "root ::= " + "(" * (MAX_NESTING // 2) + '"a"' + ")?" * (MAX_NESTING // 2) + "\n",
+    ],
+    ids=["groups", "alternatives", "repeats", "repeated-groups"],
+)
+def test_deepest_allowed_nesting_works_in_half_the_default_recursion_limit(source: str) -> None:
+    reparsed: list[Grammar | None] = []
+
+    def every_walker() -> None:
+        result = check(source)
+        assert result.ok and result.grammar is not None
+        reparsed.append(check(print_grammar(result.grammar)).grammar)
+        matcher = Matcher(result.grammar)
+        for string in Sampler(result.grammar).sample(5, seed=1):
+            assert matcher.match(string).ok
+
+    run_with_frame_budget(500, every_walker)
+    # Comparing trees recurses too, so it runs with the normal limit.
+    assert reparsed == [check(source).grammar]

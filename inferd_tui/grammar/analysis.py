@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from inferd_tui.grammar.nodes import (
+    SURROGATE_FIRST,
+    SURROGATE_LAST,
     AnyChar,
     CharClass,
     Expr,
@@ -22,11 +25,50 @@ from inferd_tui.grammar.nodes import (
 INFINITY = math.inf
 
 
+_LAST_CODE_POINT = 0x10FFFF
+_SURROGATES = (ord(SURROGATE_FIRST), ord(SURROGATE_LAST))
+
+
 def class_is_empty(char_class: CharClass) -> bool:
     """True when the class can match no character at all."""
+    return not class_spans(char_class)
+
+
+@functools.lru_cache(maxsize=4096)
+def class_spans(char_class: CharClass) -> tuple[tuple[int, int], ...]:
+    """The code points a class matches, as sorted, merged, inclusive ranges, never a surrogate.
+
+    The sampler draws from these and the checks and the matcher agree with them, so a class
+    that only allows characters far above ASCII is still sampled correctly.
+    """
+    written = _merged((ord(low), ord(high)) for low, high in char_class.ranges if low <= high)
     if char_class.negated:
-        return any(low <= "\x00" and high >= "\U0010ffff" for low, high in char_class.ranges)
-    return all(low > high for low, high in char_class.ranges)
+        return _complement(_merged([*written, _SURROGATES]))
+    # What is written, minus the surrogates: the complement of (not written, or a surrogate).
+    return _complement(_merged([*_complement(written), _SURROGATES]))
+
+
+def _merged(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return tuple(merged)
+
+
+def _complement(merged: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """The code points up to U+10FFFF outside sorted, merged ranges."""
+    gaps: list[tuple[int, int]] = []
+    next_free = 0
+    for low, high in merged:
+        if low > next_free:
+            gaps.append((next_free, low - 1))
+        next_free = max(next_free, high + 1)
+    if next_free <= _LAST_CODE_POINT:
+        gaps.append((next_free, _LAST_CODE_POINT))
+    return tuple(gaps)
 
 
 def _fixpoint(

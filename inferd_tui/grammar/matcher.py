@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inferd_tui.grammar.analysis import class_is_empty
+from inferd_tui.grammar.analysis import class_is_empty, class_spans
 from inferd_tui.grammar.compile import usable_grammar
 from inferd_tui.grammar.diagnostics import LineIndex
 from inferd_tui.grammar.nodes import (
+    SURROGATE_FIRST,
+    SURROGATE_LAST,
     AnyChar,
     CharClass,
     Expr,
@@ -287,18 +289,19 @@ class _Builder:
         ranges = [(low, high) for low, high in char_class.ranges if low <= high]
         size = sum(ord(high) - ord(low) + 1 for low, high in ranges)
         test: CharTest
-        if size <= _SET_CLASS_LIMIT:
-            chars = frozenset(
+        if size > _SET_CLASS_LIMIT:
+            test = char_class.contains
+        elif char_class.negated:
+            excluded = frozenset(
                 chr(code) for low, high in ranges for code in range(ord(low), ord(high) + 1)
             )
-            if char_class.negated:
 
-                def test(char: str) -> bool:
-                    return char not in chars
-            else:
-                test = chars.__contains__
+            def test(char: str) -> bool:
+                return char not in excluded and not SURROGATE_FIRST <= char <= SURROGATE_LAST
         else:
-            test = char_class.contains
+            test = frozenset(
+                chr(code) for low, high in class_spans(char_class) for code in range(low, high + 1)
+            ).__contains__
         self.class_tests[char_class] = test
         return test
 
@@ -414,7 +417,7 @@ class _Builder:
 
 
 def _any_char(char: str) -> bool:
-    return True
+    return not SURROGATE_FIRST <= char <= SURROGATE_LAST
 
 
 def _never(char: str) -> bool:

@@ -21,6 +21,10 @@ MAX_REPETITION = 2000
 # The parser refuses groups and repetitions nested deeper than this (llama.cpp has no limit),
 # so every recursive walk over a tree stays far inside Python's default recursion limit.
 MAX_NESTING = 100
+# Surrogates are code points but not characters: no UTF-8 text (so no model output) contains
+# one, so no class, `.` or string matches them.
+SURROGATE_FIRST = "\ud800"
+SURROGATE_LAST = "\udfff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class CharClass:
     end: int = field(default=0, compare=False)
 
     def contains(self, char: str) -> bool:
+        if SURROGATE_FIRST <= char <= SURROGATE_LAST:
+            return False
         inside = any(low <= char <= high for low, high in self.ranges)
         return inside != self.negated
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from inferd_tui.grammar.analysis import class_is_empty
 from inferd_tui.grammar.diagnostics import Diagnostic, Level, LineIndex, make_diagnostic
 from inferd_tui.grammar.nodes import (
     MAX_NESTING,
     MAX_REPETITION,
+    SURROGATE_FIRST,
+    SURROGATE_LAST,
     AnyChar,
     CharClass,
     Expr,
@@ -35,9 +38,9 @@ _WS_NL_RE = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
 _RULE_START_RE = re.compile(r"[ \t]*[A-Za-z0-9_-]+[ \t]*::=|[A-Za-z0-9_-]")
 _LINE_BREAK_RE = re.compile(r"\r\n?|\n")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_SIMPLE_STRING_RE = re.compile(r'"[^"\\\r\n]*"')
+_SIMPLE_STRING_RE = re.compile(r'"[^"\\\r\n\ud800-\udfff]*"')
 # Characters that need no special handling inside a string literal.
-_PLAIN_STRING_RE = re.compile(r'[^"\\\r\n]+')
+_PLAIN_STRING_RE = re.compile(r'[^"\\\r\n\ud800-\udfff]+')
 
 _SIMPLE_ESCAPES = {
     "t": "\t",
@@ -380,11 +383,22 @@ class _Parser:
                 self.pos += 1
                 break
             if char == "\\":
+                escape_start = self.pos
                 decoded = self.parse_escape(in_class=False)
+                if decoded is not None and SURROGATE_FIRST <= decoded <= SURROGATE_LAST:
+                    self.report_surrogate_in_string(
+                        f"`{src[escape_start : self.pos]}`", escape_start, self.pos
+                    )
+                    decoded = None
                 if decoded is None:
                     impossible = True
                 else:
                     parts.append(decoded)
+                continue
+            if SURROGATE_FIRST <= char <= SURROGATE_LAST:
+                self.report_surrogate_in_string(f"U+{ord(char):04X}", self.pos, self.pos + 1)
+                impossible = True
+                self.pos += 1
                 continue
             if char in "\r\n":
                 self.spans_line("string", '"', start, first=not spans_lines)
@@ -407,6 +421,15 @@ class _Parser:
             # No text contains one of its characters: it matches nothing, exactly like `[]`.
             return CharClass((), False, start, self.pos)
         return Literal("".join(parts), start, self.pos)
+
+    def report_surrogate_in_string(self, written: str, offset: int, end: int) -> None:
+        self.report(
+            "warning",
+            f"{written} is a surrogate code point, not a character: no UTF-8 text contains it, "
+            "so this string can never match",
+            offset,
+            end,
+        )
 
     def spans_line(self, what: str, closer: str, start: int, first: bool) -> None:
         """A string or class reached a line break: note it, or fail if it must end here."""
@@ -488,6 +511,7 @@ class _Parser:
             self.pos += 1
         ranges: list[tuple[str, str]] = []
         spans_lines = False
+        reversed_range = False
         while True:
             if self.pos >= self.length:
                 raise self.fail(
@@ -512,6 +536,7 @@ class _Parser:
                 if high is None:
                     high = _LAST_CHAR  # every character up to the end of Unicode
                 if high < low:
+                    reversed_range = True
                     self.report(
                         "warning",
                         f"range `{self.src[range_start : self.pos]}` is reversed and empty",
@@ -522,9 +547,22 @@ class _Parser:
                 ranges.append((low, high))
             elif low is not None:
                 ranges.append((low, low))
+        char_class = CharClass(tuple(ranges), negated, start, self.pos)
         if self.pos == start + 2:
             self.report("warning", "empty class `[]` matches no character", start, self.pos)
-        return CharClass(tuple(ranges), negated, start, self.pos)
+        elif ranges and not reversed_range and class_is_empty(char_class):
+            why = (
+                "it excludes every character"
+                if negated
+                else "surrogates (U+D800 to U+DFFF) are not characters; no UTF-8 text contains one"
+            )
+            self.report(
+                "warning",
+                f"class `{self.src[start : self.pos]}` matches no character: {why}",
+                start,
+                self.pos,
+            )
+        return char_class
 
     def parse_class_char(self) -> str | None:
         char = self.src[self.pos]

@@ -12,10 +12,12 @@ import math
 import random
 from collections.abc import Callable, Mapping
 
-from inferd_tui.grammar.analysis import INFINITY, class_is_empty
+from inferd_tui.grammar.analysis import INFINITY, class_is_empty, class_spans
 from inferd_tui.grammar.compile import usable_grammar
 from inferd_tui.grammar.diagnostics import EmptyLanguageError
 from inferd_tui.grammar.nodes import (
+    SURROGATE_FIRST,
+    SURROGATE_LAST,
     AnyChar,
     CharClass,
     Expr,
@@ -44,6 +46,7 @@ _PRINTABLE_ASCII = [
     chr(code) for code in range(0x20, 0x7F) for _ in range(_reading_weight(chr(code)))
 ]
 _FALLBACK_POOL = [chr(code) for code in range(0xA1, 0x250)]
+_SURROGATE_CODES = (ord(SURROGATE_FIRST), ord(SURROGATE_LAST))
 # Below this many characters a class is listed outright; above, ranges are drawn from.
 _LISTED_CLASS_LIMIT = 4096
 # After this many nested choices, every choice takes the shortest option.
@@ -234,12 +237,13 @@ def _pick_char(node: _Node, rng: random.Random) -> str:
     for _ in range(8):
         low, high = rng.choices(node.ranges, weights=node.weights)[0]
         char = chr(rng.randint(low, high))
-        if char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF:
+        if char.isprintable():
             return char
     return chr(node.ranges[0][0])
 
 
 def _char_node(expr: CharClass | AnyChar) -> _Node:
+    """A node that draws one character the class allows (class_spans decides which)."""
     if isinstance(expr, CharClass) and class_is_empty(expr):
         return _Node(_CHARS, (INFINITY, INFINITY))
     node = _Node(_CHARS, (1, 0))
@@ -247,25 +251,28 @@ def _char_node(expr: CharClass | AnyChar) -> _Node:
         pool = [c for c in _PRINTABLE_ASCII if expr_contains(expr, c)]
         if not pool:
             pool = [c for c in _FALLBACK_POOL if expr_contains(expr, c) and c.isprintable()]
-        if not pool:
-            pool = [chr(code) for code in range(0x250, 0x3000) if expr_contains(expr, chr(code))]
-        if not pool:
-            return _Node(_CHARS, (INFINITY, INFINITY))
-        node.chars = pool
-        return node
-    spans = [(ord(low), ord(high)) for low, high in expr.ranges if low <= high]
+        if pool:
+            node.chars = pool
+            return node
+    assert isinstance(expr, CharClass)  # `.` always allows printable ASCII
+    # A positive class is listed in the order written, so samples do not depend on merging.
+    spans = (
+        list(class_spans(expr))
+        if expr.negated
+        else [(ord(low), ord(high)) for low, high in expr.ranges if low <= high]
+    )
     total = sum(high - low + 1 for low, high in spans)
     if total <= _LISTED_CLASS_LIMIT:
         listed = dict.fromkeys(
             chr(code)
             for low, high in spans
             for code in range(low, high + 1)
-            if not 0xD800 <= code <= 0xDFFF
+            if not _SURROGATE_CODES[0] <= code <= _SURROGATE_CODES[1]
         )
-        node.chars = list(listed) or [chr(spans[0][0])]
+        node.chars = list(listed)
     else:
-        node.ranges = spans
-        node.weights = [high - low + 1 for low, high in spans]
+        node.ranges = list(class_spans(expr))
+        node.weights = [high - low + 1 for low, high in node.ranges]
     return node
 
 

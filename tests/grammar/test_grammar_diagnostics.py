@@ -156,6 +156,31 @@ def test_escape_beyond_unicode_is_a_warning_and_matches_nothing() -> None:
     assert not Matcher('root ::= "a" | "b\\U00110000"\n').match("b").ok
 
 
+def test_surrogates_in_a_string_are_a_warning_and_it_matches_nothing() -> None:
+    source = 'root ::= "a\\uD800b" | "c\ud800" | "d"\n'
+    result = check(source)
+    assert [(position(d), d.end_offset - d.offset) for d in result.warnings] == [
+        ((1, 12), 6),
+        ((1, 25), 1),
+    ]
+    assert result.warnings[0].message.startswith("`\\uD800` is a surrogate code point")
+    assert result.warnings[1].message.startswith("U+D800 is a surrogate code point")
+    assert sample(source, 10) == ["d"] * 10
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("root ::= [\\uD800-\\uDFFF] | x\n", "surrogates (U+D800 to U+DFFF) are not characters"),
+        ("root ::= [^\\x00-\\x7f\\x80-\\U0010FFFF] | x\n", "it excludes every character"),
+    ],
+)
+def test_class_that_matches_no_character_warns_at_the_class(source: str, why: str) -> None:
+    diagnostic = only(source + 'x ::= "x"\n', "warning")
+    assert position(diagnostic) == (1, 10)
+    assert f"matches no character: {why}" in diagnostic.message
+
+
 def test_nested_repetition_product_reaching_2000_is_an_error() -> None:
     diagnostic = only('root ::= ("a"{50}){40}\n')
     assert position(diagnostic) == (1, 10)

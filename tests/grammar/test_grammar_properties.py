@@ -24,23 +24,33 @@ from inferd_tui.grammar import (
     print_grammar,
     tokenize,
 )
+from inferd_tui.grammar.analysis import min_lengths
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ALPHABET = 'ab-]"\\^\n\t é'
+ALPHABET = 'ab-]"\\^\n\t é\U0001f600'
+# Class bounds also reach the surrogates and the astral planes.
+CLASS_CHARS = ALPHABET + "\x00\u3000\ud7ff\ud800\udfff\ue000\uffff\U00010000\U0010ffff"
 RULE_NAMES = ["root", "r1", "r2", "r3"]
 
 
+def class_ranges() -> st.SearchStrategy[tuple[str, str]]:
+    char = st.sampled_from(CLASS_CHARS)
+    written = st.tuples(char, char).map(lambda pair: (min(pair), max(pair)))
+    # From the bottom of Unicode to far above ASCII: negated, such a range leaves only rare
+    # or astral characters, or none at all.
+    wide = st.tuples(
+        st.sampled_from("\x00 "),
+        st.sampled_from(["\u2fff", "\uffff", "\U0001f600", "\U0010fffe", "\U0010ffff"]),
+    )
+    return written | wide
+
+
 def expressions(names: list[str]) -> st.SearchStrategy[Expr]:
-    char = st.sampled_from(ALPHABET)
     leaves: st.SearchStrategy[Expr] = st.one_of(
         st.builds(Literal, st.text(ALPHABET, max_size=3)),
         st.builds(
             CharClass,
-            st.lists(
-                st.tuples(char, char).map(lambda pair: (min(pair), max(pair))),
-                min_size=1,
-                max_size=3,
-            ).map(tuple),
+            st.lists(class_ranges(), min_size=1, max_size=3).map(tuple),
             st.booleans(),
         ),
         st.just(AnyChar()),
@@ -76,7 +86,7 @@ def grammars(draw: st.DrawFn) -> Grammar:
     return Grammar(tuple(rules))
 
 
-@FAST
+@settings(FAST, max_examples=100)
 @given(grammars(), st.integers(0, 2**32))
 def test_random_grammar_prints_parses_back_equal_and_samples_match(
     grammar: Grammar, seed: int
@@ -86,8 +96,11 @@ def test_random_grammar_prints_parses_back_equal_and_samples_match(
     assert result.grammar == grammar, source
     assert print_grammar(result.grammar) == source
     assert result.ok, [d.format() for d in result.errors]
+    sampler = Sampler(grammar)
+    # The sampler's own measure of each choice agrees with the checks' shortest lengths.
+    assert sampler.shortest_length == min_lengths(grammar.definitions())["root"]
     try:
-        strings = Sampler(grammar).sample(5, seed=seed, max_length=60)
+        strings = sampler.sample(5, seed=seed, max_length=60)
     except EmptyLanguageError:
         return
     matcher = Matcher(grammar)

@@ -61,6 +61,43 @@ def test_free_text_samples_lean_towards_letters_and_spaces() -> None:
     assert readable / len(text) > 0.5
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "root ::= [^\\x00-\\uFFFF]\n",
+        'root ::= "a" [^\\x00-\\uFFFF] "b"\n',
+        'root ::= []{3} | "#" [^\\x00-\\u00E9\\]-\\U0001F600]\n',
+        "root ::= [^\\x00-\\u2fff]+\n",
+        "root ::= [\\U00010000-\\U0010FFFF]\n",
+    ],
+)
+def test_classes_that_allow_only_astral_characters_sample_strings_that_match(
+    source: str,
+) -> None:
+    matcher = Matcher(source)
+    for string in sample(source, 30, seed=4):
+        assert string and all(ord(char) >= 0x3000 for char in string.strip("ab#"))
+        assert matcher.match(string).ok, string
+
+
+def test_every_alternative_with_a_far_negated_class_is_sampled() -> None:
+    strings = set(sample('root ::= "x" [^\\x00-\\u2fff] | "ab"\n', 40, seed=0))
+    assert "ab" in strings
+    assert any(string.startswith("x") and len(string) == 2 for string in strings)
+
+
+def test_surrogates_are_never_sampled_or_matched() -> None:
+    assert sample("root ::= [\\uD800-\\uE000]\n", 10) == ["\ue000"] * 10
+    for source in ("root ::= .\n", "root ::= [^a]\n", "root ::= [\\x00-\\U0010FFFF]\n"):
+        assert not match(source, "\ud800").ok, source
+    assert not match("root ::= [\\uD000-\\uE000]\n", "\udfff").ok
+    assert match("root ::= [\\uD000-\\uE000]\n", "\ud7ff").ok
+    with pytest.raises(EmptyLanguageError):
+        sample("root ::= [\\uD800-\\uDFFF]\n")
+    with pytest.raises(EmptyLanguageError):
+        sample("root ::= [^\\x00-\\x7f\\x80-\\U0010FFFF]\n")
+
+
 def test_sample_refuses_invalid_token_and_too_long_grammars() -> None:
     with pytest.raises(InvalidGrammarError) as invalid:
         sample("root ::= missing\n")

@@ -142,6 +142,8 @@ class _Checker:
     def check_duplicates(self) -> None:
         first_seen: dict[str, Rule] = {}
         for rule in self.grammar.rules:
+            if _misnamed(rule.name):
+                continue
             earlier = first_seen.setdefault(rule.name, rule)
             if earlier is not rule:
                 line, _ = self.index.line_col(earlier.start)
@@ -160,8 +162,8 @@ class _Checker:
             for expr in self.expressions[id(rule)]:
                 if not isinstance(expr, RuleRef) or expr.name in self.definitions:
                     continue
-                if expr.name in self.attempted:
-                    continue  # its definition has a syntax error, already reported
+                if expr.name in self.attempted or _misnamed(expr.name):
+                    continue  # a syntax error, already reported
                 close = difflib.get_close_matches(expr.name, names, n=1, cutoff=0.6)
                 hint = (
                     f"did you mean `{close[0]}`?" if close else f"define it: `{expr.name} ::= ...`"
@@ -186,7 +188,7 @@ class _Checker:
                     reached.add(name)
                     queue.append(name)
         for name, rule in self.definitions.items():
-            if name not in reached:
+            if name not in reached and not _misnamed(name):
                 self.report(
                     "warning",
                     f"rule `{name}` is never used: it cannot be reached from `root`",
@@ -288,8 +290,8 @@ class _Checker:
     # -- other checks ------------------------------------------------------------------------
 
     def check_rules_finish(self) -> None:
-        if self.diagnostics and any(d.level == "error" for d in self.diagnostics):
-            return  # undefined rules and left recursion already explain unfinishable rules
+        if not self.syntax_ok or any(d.level == "error" for d in self.diagnostics):
+            return  # broken, undefined or left-recursive rules already explain it
         for name, rule in self.definitions.items():
             if self.min_lengths[name] == INFINITY:
                 self.report(
@@ -356,6 +358,11 @@ class _Checker:
         for expr in self.expressions[id(rule)]:
             if isinstance(expr, Group):
                 yield from expr.alternatives
+
+
+def _misnamed(name: str) -> bool:
+    """A name with `_`: llama.cpp stops at that syntax error, so nothing else is reported."""
+    return "_" in name
 
 
 def _optional(item: Expr | None) -> Repeat | None:

@@ -86,6 +86,25 @@ def test_underscore_in_a_name_is_an_error_at_the_underscore() -> None:
     assert all(d.hint == "use `-` instead: `my-rule`" for d in result.errors)
 
 
+def test_underscore_is_the_only_diagnostic_for_its_name() -> None:
+    result = check('root ::= "a"\r\nb ::= c_d\r\n')
+    assert [(d.level, position(d)) for d in result.diagnostics] == [
+        ("warning", (2, 1)),  # `b` itself is unused
+        ("error", (2, 8)),
+    ]
+    result = check('root ::= "a"\n\nx_y ::= "b"\nx_y ::= "c"\n')
+    assert [(d.message, position(d)) for d in result.diagnostics] == [
+        ("`_` is not allowed in rule names (in `x_y`)", (3, 2)),
+        ("`_` is not allowed in rule names (in `x_y`)", (4, 2)),
+    ]
+
+
+def test_a_rule_with_a_syntax_error_is_not_also_called_unfinishable() -> None:
+    diagnostic = only('root ::= x\nx ::= ("a"\n')
+    assert diagnostic.message == "unterminated group: `(` is not closed before the end of the input"
+    assert check('root ::= x\nx ::= ("a"\n').warnings == []
+
+
 def test_unknown_escape_is_an_error_at_the_backslash() -> None:
     diagnostic = only('root ::= "ab\\qc"\n')
     assert position(diagnostic) == (1, 13)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from inferd_tui.grammar.nodes import (
     SURROGATE_FIRST,
@@ -23,6 +24,9 @@ from inferd_tui.grammar.nodes import (
 )
 
 INFINITY = math.inf
+
+# A rule's value in a fixpoint: a shortest length, or the sampler's (length, height) measure.
+Value = TypeVar("Value", float, tuple[float, float])
 
 
 _LAST_CODE_POINT = 0x10FFFF
@@ -71,18 +75,19 @@ def _complement(merged: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], .
     return tuple(gaps)
 
 
-def _fixpoint(
+def fixpoint(
     definitions: Mapping[str, Rule],
-    evaluate: Callable[[Rule, dict[str, float]], float],
+    evaluate: Callable[[Rule, dict[str, Value]], Value],
+    start: Value,
     expressions: Mapping[int, list[Expr]] | None = None,
-) -> dict[str, float]:
-    """Evaluate rules until no value changes; values only decrease, so this terminates.
+) -> dict[str, Value]:
+    """Evaluate rules from `start` until no value changes; values only decrease, so this ends.
 
     A worklist re-evaluates only the rules that use a rule whose value just changed.
     Grammars are mostly written top-down, so starting from the last rule usually needs one
     evaluation per rule.
     """
-    values: dict[str, float] = dict.fromkeys(definitions, INFINITY)
+    values: dict[str, Value] = dict.fromkeys(definitions, start)
     # Ordered (dicts, not sets) so the amount of work never depends on hash seeds.
     users: dict[str, dict[str, None]] = {name: {} for name in definitions}
     for name, rule in definitions.items():
@@ -115,7 +120,7 @@ def min_lengths(
     def rule_length(rule: Rule, values: dict[str, float]) -> float:
         return alternatives_min_length(rule.alternatives, values)
 
-    return _fixpoint(definitions, rule_length, expressions)
+    return fixpoint(definitions, rule_length, INFINITY, expressions)
 
 
 def alternatives_min_length(

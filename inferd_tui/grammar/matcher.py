@@ -383,37 +383,47 @@ class _Builder:
         dead_terminals = {
             ~index for index, (test, _) in enumerate(self.terminals) if test is _never
         }
-        productive: set[int] = set()
-        changed = True
-        while changed:
-            changed = False
-            for head, body in self.productions:
-                if head in productive:
-                    continue
-                if all(
-                    (symbol < 0 and symbol not in dead_terminals) or symbol in productive
-                    for symbol in body
-                ):
-                    productive.add(head)
-                    changed = True
-        return [
-            (head, body)
-            for head, body in self.productions
-            if head in productive
-            and all((s < 0 and s not in dead_terminals) or s in productive for s in body)
-        ]
+        _, kept = _derivable(self.productions, lambda terminal: terminal not in dead_terminals)
+        return [production for production, keep in zip(self.productions, kept, strict=True) if keep]
 
     @staticmethod
     def _nullable(productions: list[_Production]) -> set[int]:
-        nullable: set[int] = set()
-        changed = True
-        while changed:
-            changed = False
-            for head, body in productions:
-                if head not in nullable and all(s in nullable for s in body):
-                    nullable.add(head)
-                    changed = True
+        nullable, _ = _derivable(productions, lambda terminal: False)
         return nullable
+
+
+def _derivable(
+    productions: list[_Production], usable: Callable[[int], bool]
+) -> tuple[set[int], list[bool]]:
+    """The symbols that derive a string of `usable` terminals, and the productions that do.
+
+    A worklist: each production counts the nonterminals it still waits for, and a symbol
+    that starts to derive ticks off only the productions that use it.
+    """
+    waiting: list[int] = []
+    users: dict[int, list[int]] = {}
+    ready: list[int] = []
+    for index, (head, body) in enumerate(productions):
+        if not all(usable(symbol) for symbol in body if symbol < 0):
+            waiting.append(-1)  # never derives: it is not in `users`, so it stays below 0
+            continue
+        nonterminals = [symbol for symbol in body if symbol >= 0]
+        waiting.append(len(nonterminals))
+        for symbol in nonterminals:
+            users.setdefault(symbol, []).append(index)
+        if not nonterminals:
+            ready.append(head)
+    derives: set[int] = set()
+    while ready:
+        symbol = ready.pop()
+        if symbol in derives:
+            continue
+        derives.add(symbol)
+        for index in users.get(symbol, ()):
+            waiting[index] -= 1
+            if waiting[index] == 0:
+                ready.append(productions[index][0])
+    return derives, [count == 0 for count in waiting]
 
 
 def _any_char(char: str) -> bool:

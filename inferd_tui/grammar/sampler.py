@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Callable, Mapping
 
-from inferd_tui.grammar.analysis import INFINITY, class_is_empty, class_spans
+from inferd_tui.grammar.analysis import INFINITY, class_is_empty, class_spans, fixpoint
 from inferd_tui.grammar.compile import usable_grammar
 from inferd_tui.grammar.diagnostics import EmptyLanguageError
 from inferd_tui.grammar.nodes import (
@@ -324,23 +324,17 @@ def _expr_measure(expr: Expr, rules: Mapping[str, Measure]) -> Measure:
 
 
 def _rule_measures(definitions: Mapping[str, Rule]) -> dict[str, Measure]:
-    """Fixpoint of each rule's measure; values only decrease, so this terminates."""
-    measures: dict[str, Measure] = dict.fromkeys(definitions, (INFINITY, INFINITY))
-    order = list(definitions.values())[::-1]
-    changed = True
-    while changed:
-        changed = False
-        for rule in order:
-            value = _alternatives_measure(
-                [
-                    _sequence_measure([_expr_measure(i, measures) for i in alt.items])
-                    for alt in rule.alternatives
-                ]
-            )
-            if value < measures[rule.name]:
-                measures[rule.name] = value
-                changed = True
-    return measures
+    """Each rule's measure, as a fixpoint over the rules that use a changed one."""
+
+    def rule_measure(rule: Rule, measures: dict[str, Measure]) -> Measure:
+        return _alternatives_measure(
+            [
+                _sequence_measure([_expr_measure(i, measures) for i in alt.items])
+                for alt in rule.alternatives
+            ]
+        )
+
+    return fixpoint(definitions, rule_measure, (INFINITY, INFINITY))
 
 
 def sample(

@@ -176,6 +176,23 @@ def test_match_rule_that_cannot_finish_fails_at_once() -> None:
     assert result.expected == ('"a"',)
 
 
+@pytest.mark.parametrize("leaf_first", [False, True])
+def test_long_rule_chain_in_either_order_samples_and_matches(leaf_first: bool) -> None:
+    rules = [f'r{i} ::= r{i + 1} "a" | "b" r{i + 1}' for i in range(299)] + ['r299 ::= "z"']
+    if leaf_first:
+        rules.reverse()
+    source = "root ::= r0\n" + "\n".join(rules) + "\n"
+    sampler = Sampler(source)
+    assert sampler.shortest_length == 300
+    matcher = Matcher(source)
+    for string in sampler.sample(3, max_length=300):
+        assert len(string) == 300 and string.count("z") == 1
+        assert matcher.match(string).ok
+    assert matcher.match("b" * 299 + "z").ok
+    short = matcher.match("b" * 298 + "z")
+    assert (short.offset, short.expected) == (299, ('"a"',))
+
+
 def test_match_a_few_kilobytes_quickly() -> None:
     json = get_example("json-value").source
     text = "[" + ", ".join(f'{{"key{i}": [{i}, "value {i}", true, null]}}' for i in range(60)) + "]"

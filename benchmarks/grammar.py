@@ -114,6 +114,20 @@ def main() -> int:
         for build in (Sampler, Matcher):
             seconds = best_of(3, functools.partial(build, chain))
             show(f"{build.__name__}(), 3,000-rule chain, {order}", seconds)
+
+    # Right recursion and repetitions of nullable repetitions: quadratic in plain Earley.
+    for label, grammar, text in [
+        ("match right recursion, 10,000 chars", 'root ::= "a" root | ""\n', "a" * 10_000),
+        ('match x* with x ::= "a"*, 10,000 chars', 'root ::= x*\nx ::= "a"*\n', "a" * 10_000),
+        (
+            'match ws* "x" with ws ::= " "*, 5,000',
+            'root ::= ws* "x"\nws ::= " "*\n',
+            " " * 5000 + "x",
+        ),
+    ]:
+        matcher = Matcher(grammar)
+        assert matcher.match(text).ok
+        show(label, best_of(3, functools.partial(matcher.match, text)))
     return 1 if failures else 0
 
 

@@ -1,10 +1,13 @@
 """Does a string belong to a grammar's language? An Earley recogniser over characters.
 
 The grammar is flattened into numbered productions; repetitions become left-recursive helper
-rules (`H ::= ε | H x`), which Earley handles in linear time. Empty rules use Aycock and
-Horspool's fix (a nullable symbol is skipped at prediction time). Rules that can never finish
-are dropped first, so every prefix the recogniser keeps alive really extends to a match and
-the failure offset is exactly the end of the longest viable prefix.
+rules (`H ::= ε | H x`), which Earley handles in linear time, and a repetition of a repetition
+(`(x*)*`) becomes one repetition, which admits the same strings without the quadratic choice
+of where each copy ends. Right recursion (`r ::= "a" r | ""`) is linear too, by Leo's
+shortcut for chains of completions. Empty rules use Aycock and Horspool's fix (a nullable
+symbol is skipped at prediction time). Rules that can never finish are dropped first, so
+every prefix the recogniser keeps alive really extends to a match and the failure offset is
+exactly the end of the longest viable prefix.
 """
 
 from __future__ import annotations
@@ -106,6 +109,37 @@ class Matcher:
         ) = self._tables
         length = len(text)
         waiting_at: list[dict[int, list[tuple[int, int]]]] = []
+        # Per finished set and symbol: the top of its chain of completions, or None.
+        leo_at: list[dict[int, tuple[int, int] | None]] = []
+
+        def chain_top(origin: int, symbol: int) -> tuple[int, int] | None:
+            """Leo's shortcut: when completing `symbol` from set `origin` only completes a
+            chain of items, each the one item waiting in its set and waiting on its last
+            symbol, the completed item at the top of the chain stands for the whole chain."""
+            path: list[tuple[int, int]] = []
+            on_path: set[tuple[int, int]] = set()
+            top: tuple[int, int] | None = None
+            while True:
+                known = leo_at[origin]
+                if symbol in known:
+                    top = known[symbol] or top
+                    break
+                parents = waiting_at[origin].get(symbol, ())
+                if len(parents) != 1 or kinds[next_state[parents[0][0]]] != _COMPLETE:
+                    known[symbol] = None
+                    break
+                if (origin, symbol) in on_path:
+                    top = None  # a cycle of unit rules: complete it the ordinary way
+                    break
+                path.append((origin, symbol))
+                on_path.add((origin, symbol))
+                parent_state, parent_origin = parents[0]
+                top = (next_state[parent_state], parent_origin)
+                origin, symbol = parent_origin, lhs[parent_state]
+            for step_origin, step_symbol in path:
+                leo_at[step_origin][step_symbol] = top
+            return top
+
         items: list[tuple[int, int]] = [(start_state, 0)]
         seen: set[tuple[int, int]] = {(start_state, 0)}
         for position in range(length + 1):
@@ -139,15 +173,23 @@ class Matcher:
                     if state == accept_state:
                         accepted = True
                         continue
-                    parents = (waiting if origin == position else waiting_at[origin]).get(
-                        lhs[state], ()
-                    )
+                    if origin == position:
+                        parents = waiting.get(lhs[state], ())
+                    else:
+                        top = chain_top(origin, lhs[state])
+                        if top is not None:
+                            if top not in seen:
+                                seen.add(top)
+                                items.append(top)
+                            continue
+                        parents = waiting_at[origin].get(lhs[state], ())
                     for parent_state, parent_origin in parents:
                         item = (next_state[parent_state], parent_origin)
                         if item not in seen:
                             seen.add(item)
                             items.append(item)
             waiting_at.append(waiting)
+            leo_at.append({})
             if position == length:
                 if accepted:
                     return MatchResult(True)
@@ -201,6 +243,8 @@ class _Builder:
         self.productions: list[_Production] = []
         self.terminals: list[tuple[CharTest, str]] = []
         self.class_tests: dict[CharClass, CharTest] = {}
+        # id(expr) -> its symbol, for items that innermost_repeated takes out of their rule.
+        self.shared_symbols: dict[int, int] = {}
 
     def new_symbol(self) -> int:
         self.symbol_count += 1
@@ -256,21 +300,36 @@ class _Builder:
         self.productions.append((symbol, tuple(symbols)))
         return symbol
 
+    def shared(self, expr: Expr) -> int:
+        """`expr` as one symbol, built once: it may come from another rule, and may contain
+        this very repetition again (`r ::= ("a" | r+)*`), so its symbol exists before its body."""
+        if not isinstance(expr, Group | Repeat):
+            return self.single(expr)  # a leaf: building it cannot come back here
+        symbol = self.shared_symbols.get(id(expr))
+        if symbol is None:
+            symbol = self.shared_symbols[id(expr)] = self.new_symbol()
+            self.productions.append((symbol, tuple(self.expr(expr))))
+        return symbol
+
     def repeat(self, expr: Repeat) -> list[int]:
         maximum = expr.effective_maximum
         if maximum == 0:
             return []
-        item = self.single(expr.item)
-        symbols = [item] * expr.minimum
+        minimum = expr.minimum
+        repeated = expr.item
+        if maximum is None:
+            repeated, minimum = self.innermost_repeated(repeated, minimum)
+        item = self.single(expr.item) if repeated is expr.item else self.shared(repeated)
+        symbols = [item] * minimum
         if maximum is None:
             star = self.new_symbol()
             self.productions.append((star, ()))
             self.productions.append((star, (star, item)))
             symbols.append(star)
-        elif maximum > expr.minimum:
+        elif maximum > minimum:
             # up_to[j] matches 0..j copies: up_to[j] ::= ε | up_to[j-1] item.
             previous = None
-            for _ in range(maximum - expr.minimum):
+            for _ in range(maximum - minimum):
                 current = self.new_symbol()
                 self.productions.append((current, ()))
                 body = (item,) if previous is None else (previous, item)
@@ -279,6 +338,32 @@ class _Builder:
             assert previous is not None
             symbols.append(previous)
         return symbols
+
+    def innermost_repeated(self, item: Expr, minimum: int) -> tuple[Expr, int]:
+        """What an unbounded repetition repeats, and how often at least, seen through nesting.
+
+        `(y{a,b})*` is `y*` and `(y{a,b})+` is `y{a,}` whenever a <= 1 <= b (b may be
+        unbounded): every run of `y` splits into such copies. The inner repetition may sit in
+        a one-item group or be a rule's only item.
+        """
+        looked_up: set[str] = set()
+        while minimum <= 1:
+            inner = item
+            while True:
+                if isinstance(inner, RuleRef) and inner.name not in looked_up:
+                    looked_up.add(inner.name)
+                    alternatives = self.definitions[inner.name].alternatives
+                elif isinstance(inner, Group):
+                    alternatives = inner.alternatives
+                else:
+                    break
+                if len(alternatives) != 1 or len(alternatives[0].items) != 1:
+                    break
+                inner = alternatives[0].items[0]
+            if not isinstance(inner, Repeat) or inner.minimum > 1 or inner.effective_maximum == 0:
+                break
+            item, minimum = inner.item, minimum * inner.minimum
+        return item, minimum
 
     def class_test(self, char_class: CharClass) -> CharTest:
         cached = self.class_tests.get(char_class)

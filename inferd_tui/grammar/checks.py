@@ -27,6 +27,7 @@ from inferd_tui.grammar.nodes import (
     Expr,
     Grammar,
     Group,
+    Literal,
     Repeat,
     Rule,
     RuleRef,
@@ -250,28 +251,43 @@ class _Checker:
         path = " -> ".join([cycle[0][0], *(ref.name for _, ref, _ in cycle)])
         _, first_ref, _ = cycle[0]
         prefixes = [item for _, _, prefix in cycle for item in prefix]
-        hint = self.left_recursion_hint(cycle)
         if level == "error":
             message = f"left recursion: `{path}`; llama.cpp rejects left-recursive rules"
             if prefixes:
                 message += f" (`{print_expr(prefixes[0])}` before it can match nothing)"
         else:
             empty = literally_empty_rules(self.definitions)
-            unnoticed = [p for p in prefixes if not llama_skippable(p, empty)] or prefixes
+            prefixes = [p for p in prefixes if not llama_skippable(p, empty)] or prefixes
             message = (
-                f"left recursion `{path}` through `{print_expr(unnoticed[0])}`, which can match "
+                f"left recursion `{path}` through `{print_expr(prefixes[0])}`, which can match "
                 "nothing; llama.cpp does not notice it, and generation may never end"
             )
+        hint = self.left_recursion_hint(cycle, prefixes[0] if prefixes else None)
         self.report(level, message, first_ref.start, first_ref.end, hint=hint)
 
-    def left_recursion_hint(self, cycle: list[tuple[str, RuleRef, tuple[Expr, ...]]]) -> str:
-        generic = (
-            "rewrite the recursion as a repetition: "
-            '`expr ::= term ("+" term)*` instead of `expr ::= expr "+" term | term`'
-        )
-        if len(cycle) != 1 or cycle[0][2]:
-            return generic
+    def left_recursion_hint(
+        self, cycle: list[tuple[str, RuleRef, tuple[Expr, ...]]], skipped: Expr | None
+    ) -> str:
+        """A rewrite in the grammar's own names: the exact one for `a ::= a tail | base`.
+
+        `skipped` is the item before the recursion that can match nothing, if any.
+        """
         name = cycle[0][0]
+        if isinstance(skipped, Literal) and not skipped.text:
+            return f'remove the `""` before `{cycle[0][1].name}`'
+        if skipped is not None:
+            written = print_expr(skipped)
+            return (
+                f"`{written}` can match nothing, so `{name}` can start with itself: make "
+                f"`{written}` match at least one character there, or move it after the recursion"
+            )
+        if len(cycle) > 1:
+            following = cycle[1][0]
+            return (
+                f"make one rule of the cycle start with something else, for example write "
+                f"`{following}` out in `{name}`, then turn `{name} ::= {name} tail | base` "
+                f"into `{name} ::= base tail*`"
+            )
         rule = self.definitions[name]
         recursive: list[Sequence] = []
         base: list[Sequence] = []
@@ -281,8 +297,13 @@ class _Checker:
                 recursive.append(Sequence(alt.items[1:]))
             else:
                 base.append(alt)
-        if not base or not recursive or any(not alt.items for alt in recursive):
-            return generic
+        if not base:
+            return (
+                f"every alternative of `{name}` starts with `{name}`: add one that starts with "
+                f"something else, then write `{name} ::= base tail*`"
+            )
+        if any(not alt.items for alt in recursive):
+            return f"the alternative `{name}` on its own adds nothing: remove it"
         head = _grouped(tuple(base))
         tail = _grouped(tuple(recursive), always=True)
         return f"rewrite it as a repetition: `{name} ::= {head} {tail}*`"

@@ -59,6 +59,45 @@ def test_indirect_left_recursion_names_the_whole_cycle() -> None:
     assert "`a -> b -> a`" in diagnostic.message
 
 
+@pytest.mark.parametrize(
+    ("source", "hint"),
+    [
+        (
+            'root ::= a\na ::= b "x" | "y"\nb ::= a "z"\n',
+            "make one rule of the cycle start with something else, for example write `b` out "
+            "in `a`, then turn `a ::= a tail | base` into `a ::= base tail*`",
+        ),
+        (
+            'root ::= expr\nexpr ::= expr | "x" expr\n',
+            "the alternative `expr` on its own adds nothing: remove it",
+        ),
+        (
+            "root ::= item\nitem ::= item\n",
+            "every alternative of `item` starts with `item`: add one that starts with something "
+            "else, then write `item ::= base tail*`",
+        ),
+        (
+            'root ::= sum\nsum ::= ws sum "+" | "x"\nws ::= | " "\n',
+            "`ws` can match nothing, so `sum` can start with itself: make `ws` match at least one "
+            "character there, or move it after the recursion",
+        ),
+        ('root ::= "" root "a" | "b"\n', 'remove the `""` before `root`'),
+    ],
+)
+def test_left_recursion_hint_uses_the_grammars_own_names(source: str, hint: str) -> None:
+    diagnostic = only(source)
+    assert "left recursion" in diagnostic.message
+    assert diagnostic.hint == hint
+
+
+def test_left_recursion_warning_hint_names_the_item_llama_cpp_misses() -> None:
+    source = 'root ::= a\na ::= ws ws2 a | "x"\nws ::= | " "\nws2 ::= [ ]?\n'
+    diagnostic = only(source, "warning")
+    assert "through `ws2`" in diagnostic.message
+    assert diagnostic.hint is not None
+    assert diagnostic.hint.startswith("`ws2` can match nothing")
+
+
 def test_left_recursion_behind_literally_empty_prefix_is_an_error() -> None:
     diagnostic = only('root ::= expr\nexpr ::= ws expr "+" | "x"\nws ::= | " "\n')
     assert position(diagnostic) == (2, 13)

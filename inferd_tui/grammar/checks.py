@@ -141,12 +141,13 @@ class _Checker:
             )
 
     def check_duplicates(self) -> None:
-        first_seen: dict[str, Rule] = {}
+        latest: dict[str, Rule] = {}
         for rule in self.grammar.rules:
             if _misnamed(rule.name):
                 continue
-            earlier = first_seen.setdefault(rule.name, rule)
-            if earlier is not rule:
+            earlier = latest.get(rule.name)
+            latest[rule.name] = rule
+            if earlier is not None:
                 line, _ = self.index.line_col(earlier.start)
                 self.report(
                     "warning",

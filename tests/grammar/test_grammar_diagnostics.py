@@ -275,6 +275,14 @@ def test_duplicate_rule_warns_at_the_second_definition() -> None:
     assert "line 2" in diagnostic.message
 
 
+def test_each_redefinition_names_the_one_it_replaces() -> None:
+    result = check('root ::= x\nx ::= "a"\nx ::= "b"\nx ::= "c"\n')
+    assert [(position(d), d.message[-9:]) for d in result.warnings] == [
+        ((3, 1), "on line 2"),
+        ((4, 1), "on line 3"),
+    ]
+
+
 def test_unreachable_rule_warns_at_its_name() -> None:
     diagnostic = only('root ::= "a"\n\nunused ::= "b"\n', "warning")
     assert position(diagnostic) == (3, 1)

@@ -59,6 +59,7 @@ _CONTINUATION_HINT = (
     "a rule ends at the end of its line; end the previous line with `|` to continue it, "
     "or wrap the alternatives in ( ) which may span lines"
 )
+_ITEM_STARTS = frozenset('"[(.<!*+?{')
 _STRAY_CHAR_HINTS = {
     "'": 'GBNF strings use double quotes: write `"..."`',
     ";": "rules end at the end of the line; no `;` is needed",
@@ -209,7 +210,9 @@ class _Parser:
         start = self.pos
         char = self.peek()
         if not _NAME_RE.match(char):
-            hint = _CONTINUATION_HINT if char == "|" else _STRAY_CHAR_HINTS.get(char)
+            # After a rule, a line that starts with `|` or an item was meant to continue it.
+            continues = char == "|" or (char in _ITEM_STARTS and bool(self.rules))
+            hint = _CONTINUATION_HINT if continues else _STRAY_CHAR_HINTS.get(char)
             raise self.fail(
                 f"expected a rule name at the start of a rule, found {describe_char(char)}",
                 start,

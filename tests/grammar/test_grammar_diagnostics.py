@@ -310,6 +310,15 @@ def test_continuation_line_starting_with_a_bar_explains_line_endings() -> None:
     assert "end the previous line with `|`" in diagnostic.hint
 
 
+@pytest.mark.parametrize("line", ['  "b"', "\t[0-9]", ' ( "b" )', '"b"'])
+def test_line_starting_with_an_item_after_a_rule_explains_line_endings(line: str) -> None:
+    diagnostic = only(f'root ::= "a"\n{line}\n')
+    assert position(diagnostic) == (2, len(line) - len(line.lstrip()) + 1)
+    assert diagnostic.message.startswith("expected a rule name at the start of a rule")
+    assert diagnostic.hint is not None
+    assert "end the previous line with `|`" in diagnostic.hint
+
+
 def test_expected_definition_after_rule_name() -> None:
     diagnostic = only('root ::= foo\nfoo "bar"\n')
     assert position(diagnostic) == (2, 5)

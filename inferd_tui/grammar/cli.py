@@ -55,11 +55,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="test whether a string is in a grammar's language",
         description="Print `match`, or the first position where TEXT stops fitting the "
         "grammar and what was expected there. Exit status 0 on match, 1 on no match, 2 if "
-        "the grammar or input cannot be used.",
+        "the grammar or input cannot be used. Text read from stdin loses exactly one final "
+        "line break (\\n or \\r\\n), the one `echo` adds; TEXT given as an argument is "
+        "matched exactly.",
     )
     match.add_argument("file", metavar="FILE", help="GBNF file")
     match.add_argument(
-        "text", nargs="?", default="-", metavar="TEXT", help="the string to test (- or none: stdin)"
+        "text",
+        nargs="?",
+        default="-",
+        metavar="TEXT",
+        help="the string to test (- or none: stdin, less one final line break)",
     )
     match.set_defaults(func=run_match)
 
@@ -185,7 +191,7 @@ def run_match(args: argparse.Namespace) -> int:
     source = _read(args.file, "match")
     if source is None:
         return 2
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = _without_final_line_break(sys.stdin.read()) if args.text == "-" else args.text
     try:
         result = match(source, text)
     except GrammarError as exc:
@@ -194,6 +200,13 @@ def run_match(args: argparse.Namespace) -> int:
         return 2
     print(result.render(text))
     return 0 if result.ok else 1
+
+
+def _without_final_line_break(text: str) -> str:
+    """`echo yes | ... match FILE -` should test `yes`: drop the one line break a pipe adds."""
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text.removesuffix("\n")
 
 
 def run_examples(args: argparse.Namespace) -> int:

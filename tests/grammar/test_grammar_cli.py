@@ -111,9 +111,23 @@ def test_match_reads_stdin(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("no"))
     assert main(["grammar", "match", str(good)]) == 0
-    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n"))
+    # One final line break (what `echo no |` sends) is not part of the text.
+    for piped in ("no\n", "no\r\n"):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(piped, newline=""))
+        assert main(["grammar", "match", str(good), "-"]) == 0, repr(piped)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n\n"))
     assert main(["grammar", "match", str(good), "-"]) == 1
-    assert "expected end of input" in capsys.readouterr().out
+    assert "no match at 1:3: expected end of input" in capsys.readouterr().out
+    # An argument is matched exactly.
+    assert main(["grammar", "match", str(good), "no\n"]) == 1
+
+
+def test_match_help_says_stdin_loses_one_line_break(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["grammar", "match", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "loses exactly one final line break" in help_text
+    assert "TEXT given as an argument is matched exactly" in help_text
 
 
 def test_match_with_invalid_grammar_exits_2(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -118,7 +118,7 @@ def _print_diagnostics(source: str, filename: str, stream: TextIO, errors_only: 
 def run_check(args: argparse.Namespace) -> int:
     from inferd_tui.grammar.checks import check
 
-    errors = warnings = 0
+    errors = warnings = notes = 0
     unreadable = False
     for path in args.files:
         source = _read(path, "check")
@@ -131,10 +131,14 @@ def run_check(args: argparse.Namespace) -> int:
             print(diagnostic.render(source, filename))
         errors += len(result.errors)
         warnings += len(result.warnings)
+        notes += len(result.notes)
     checked = len(args.files)
     files = f"{checked} file" + ("" if checked == 1 else "s")
+    noted = f", {_plural(notes, 'note')}" if notes else ""
     if errors or warnings:
-        print(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {files}")
+        print(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}{noted} in {files}")
+    elif notes:
+        print(f"ok: {files}, no errors or warnings{noted}")
     elif not unreadable:
         print(f"ok: {files}, no problems")
     if unreadable:

@@ -56,6 +56,18 @@ def test_check_warnings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert out.endswith("0 errors, 1 warning in 1 file\n")
 
 
+def test_check_summary_counts_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "token.gbnf"
+    path.write_text('root ::= <think> "a"\n')
+    assert main(["grammar", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}:1:10: note: model token `<think>`" in out
+    assert out.endswith("ok: 1 file, no errors or warnings, 1 note\n")
+    path.write_text('root ::= <think> "a"\nunused ::= "b"\n')
+    assert main(["grammar", "check", str(path)]) == 0
+    assert capsys.readouterr().out.endswith("0 errors, 1 warning, 1 note in 1 file\n")
+
+
 def test_check_unreadable_file_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

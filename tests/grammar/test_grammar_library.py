@@ -53,6 +53,24 @@ def test_example_samples_match_and_print_round_trips(example: Example) -> None:
     assert check(print_grammar(grammar)).grammar == grammar
 
 
+@pytest.mark.parametrize(
+    ("name", "admitted", "refused"),
+    [
+        ("chess-move", ["e4", "exd8=Q#", "e1=N", "Nxf3+", "O-O"], ["e8", "e4=Q", "exd1"]),
+        ("sql-select", ["SELECT my_col FROM t_1;"], ["SELECT my-col FROM t;"]),
+        ("arithmetic", ["0", "7645", "10 + 0 * (3 - 20)"], ["07645", "1 + 00"]),
+    ],
+)
+def test_example_admits_what_it_describes_and_no_more(
+    name: str, admitted: list[str], refused: list[str]
+) -> None:
+    matcher = Matcher(get_example(name).source)
+    for text in admitted:
+        assert matcher.match(text).ok, text
+    for text in refused:
+        assert not matcher.match(text).ok, text
+
+
 def test_get_example_unknown_name_lists_the_names() -> None:
     assert get_example("yes-no").source.startswith("#")
     with pytest.raises(KeyError, match=r"available: .*yes-no"):

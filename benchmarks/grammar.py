@@ -115,8 +115,10 @@ def main() -> int:
             seconds = best_of(3, functools.partial(build, chain))
             show(f"{build.__name__}(), 3,000-rule chain, {order}", seconds)
 
-    # Right recursion and repetitions of nullable repetitions: quadratic in plain Earley.
+    # Right recursion, long bounded repetitions and repetitions of nullable repetitions:
+    # quadratic in plain Earley.
     for label, grammar, text in [
+        ('match "a"{0,2000}, 2,000 chars', 'root ::= "a"{0,2000}\n', "a" * 2000),
         ("match right recursion, 10,000 chars", 'root ::= "a" root | ""\n', "a" * 10_000),
         ('match x* with x ::= "a"*, 10,000 chars', 'root ::= x*\nx ::= "a"*\n', "a" * 10_000),
         (

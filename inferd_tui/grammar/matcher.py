@@ -1,10 +1,11 @@
 """Does a string belong to a grammar's language? An Earley recogniser over characters.
 
-The grammar is flattened into numbered productions; repetitions become left-recursive helper
-rules (`H ::= ε | H x`), which Earley handles in linear time, and a repetition of a repetition
-(`(x*)*`) becomes one repetition, which admits the same strings without the quadratic choice
-of where each copy ends. Right recursion (`r ::= "a" r | ""`) is linear too, by Leo's
-shortcut for chains of completions. Empty rules use Aycock and Horspool's fix (a nullable
+The grammar is flattened into numbered productions; unbounded repetitions become
+left-recursive helper rules (`H ::= ε | H x`), which Earley handles in linear time, and a
+repetition of a repetition (`(x*)*`) becomes one repetition, which admits the same strings
+without the quadratic choice of where each copy ends. Right recursion (`r ::= "a" r | ""`,
+and the chains that bounded repetitions become) is linear too, by Leo's shortcut for chains
+of completions. Empty rules use Aycock and Horspool's fix (a nullable
 symbol is skipped at prediction time). Rules that can never finish are dropped first, so
 every prefix the recogniser keeps alive really extends to a match and the failure offset is
 exactly the end of the longest viable prefix.
@@ -327,12 +328,14 @@ class _Builder:
             self.productions.append((star, (star, item)))
             symbols.append(star)
         elif maximum > minimum:
-            # up_to[j] matches 0..j copies: up_to[j] ::= ε | up_to[j-1] item.
+            # up_to[j] matches 0..j copies: up_to[j] ::= ε | item up_to[j-1]. Right recursion,
+            # as llama.cpp expands it: each position predicts one of them, and Leo's shortcut
+            # completes the chain, so `x{0,2000}` is linear.
             previous = None
             for _ in range(maximum - minimum):
                 current = self.new_symbol()
                 self.productions.append((current, ()))
-                body = (item,) if previous is None else (previous, item)
+                body = (item,) if previous is None else (item, previous)
                 self.productions.append((current, body))
                 previous = current
             assert previous is not None

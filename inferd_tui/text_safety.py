@@ -2,17 +2,20 @@
 
 Nothing the daemon sends may reach the terminal raw: C0/C1 control characters (ESC, which
 starts ANSI and OSC sequences, BEL, backspace, carriage return…) are replaced by visible
-Unicode "control pictures" or ``\\xNN``, and lone surrogates by U+FFFD. Rich markup is a
-separate concern: callers build ``rich.text.Text`` objects (never markup strings), so
-``[bold]`` stays literal. Pure: used by the UI and by the headless commands.
+Unicode "control pictures" or ``\\xNN``, bidi overrides by ``\\uNNNN``, and lone
+surrogates by U+FFFD. Rich markup is a separate concern: callers build ``rich.text.Text``
+objects (never markup strings), so ``[bold]`` stays literal. Pure: used by the UI and by
+the headless commands.
 """
 
 from __future__ import annotations
 
 import re
 
-# C0 controls except tab and newline, DEL, C1 controls, and lone surrogates.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls except tab and newline, DEL, C1 controls, lone surrogates, and the bidi
+# embedding, override and isolate controls, which can reorder what a line appears to say
+# (a path, an error message) on a bidi-aware terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -24,6 +27,8 @@ def _visible(match: re.Match[str]) -> str:
         return "\u2421"  # ␡
     if 0xD800 <= code <= 0xDFFF:
         return "\ufffd"
+    if code > 0xFF:
+        return f"\\u{code:04x}"  # a bidi control, shown as its escape
     return f"\\x{code:02x}"
 
 

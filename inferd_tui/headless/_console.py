@@ -38,7 +38,8 @@ EXIT_DAEMON_ERROR = 4
 EXIT_QUEUE_FULL = 5
 EXIT_INTERRUPTED = 130
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Inside JSON strings only: json.dumps escapes C0 and quotes, never these.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 class StdoutClosed(Exception):
@@ -52,11 +53,12 @@ def safe(value: object) -> str:
 
 
 def to_json(obj: Any) -> str:
-    """Compact JSON; control characters are escaped by ``json.dumps`` itself, lone
-    surrogates are escaped so the line always encodes as UTF-8."""
+    """Compact JSON; C0 controls are escaped by ``json.dumps`` itself. DEL, C1 controls,
+    bidi controls and lone surrogates are escaped too (``\\uNNNN``, the same JSON), so
+    the line is safe on a terminal and always encodes as UTF-8."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    if _LONE_SURROGATE.search(text):
-        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    if _JSON_UNSAFE.search(text):
+        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 

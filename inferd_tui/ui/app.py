@@ -21,6 +21,7 @@ import anyio
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -28,6 +29,7 @@ from inferd_tui.client import AdminNotice, Client, EndpointResolution, RetryNoti
 from inferd_tui.daemon_state import DaemonState
 from inferd_tui.proto import AdminEvent, AdminStatus, InferdError
 from inferd_tui.store import Store
+from inferd_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from inferd_tui.mock_daemon import MockConfig
@@ -207,6 +209,28 @@ class InferdApp(App[None]):
             self.client.address, reason, self._now()
         )
         self._connect_inference()
+
+    # --- notifications ------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: many carry a model's code-fence label, a
+        preset or file name, or a daemon's message, which must never be read as markup
+        (``[/]`` would crash the toast). ``markup`` is accepted and ignored."""
+        super().notify(
+            sanitize(message),
+            title=sanitize(title, keep_newlines=False),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # --- commands and help ------------------------------------------------------------
 

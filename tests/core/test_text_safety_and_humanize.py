@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from inferd_tui.humanize import human_bytes, human_duration, human_rate
@@ -17,6 +19,12 @@ from inferd_tui.text_safety import clip, sanitize
         ("[bold]not markup[/bold]", "[bold]not markup[/bold]"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
         ("del\x7f", "del\u2421"),
+        ("file\u202etxt.exe", "file\\u202etxt.exe"),  # a bidi override cannot reorder
+        ("\u2066isolate\u2069", "\\u2066isolate\\u2069"),
+        (
+            "emoji \U0001f468\u200d\U0001f469 and \u05e9\u05dc\u05d5\u05dd",
+            "emoji \U0001f468\u200d\U0001f469 and \u05e9\u05dc\u05d5\u05dd",
+        ),
     ],
 )
 def test_sanitize_makes_control_characters_visible(raw: str, shown: str) -> None:
@@ -39,3 +47,12 @@ def test_humanize() -> None:
     assert human_duration(75) == "1m 15s"
     assert human_duration(3725) == "1h 02m"
     assert human_duration(float("nan")) == "?"
+
+
+def test_json_lines_escape_what_json_dumps_leaves_raw() -> None:
+    from inferd_tui.headless._console import to_json
+
+    value = {"k": "c1\x9b2J del\x7f \u202eevil lone\ud800 ok \U0001f600"}
+    line = to_json(value)
+    assert line == '{"k":"c1\\u009b2J del\\u007f \\u202eevil lone\\ud800 ok \U0001f600"}'
+    assert json.loads(line) == value

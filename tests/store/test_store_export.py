@@ -119,6 +119,14 @@ def test_imported_streaming_turn_becomes_interrupted(store: Store) -> None:
     assert store.turns(new_id)[2].state == "interrupted"
 
 
+def test_import_replaces_lone_surrogates_and_keeps_real_pairs(store: Store) -> None:
+    document = json.loads(store.export_json(make_conversation(store)))
+    document["turns"][0]["content"] = "S\ud800 ok \U0001f600"
+    text = json.dumps(document)  # ensure_ascii: "\ud800" and the pair "\ud83d\ude00"
+    new_id = store.import_json(text)
+    assert store.turns(new_id)[0].content == "S\ufffd ok \U0001f600"
+
+
 def test_markdown_export(store: Store) -> None:
     markdown = store.export_markdown(make_conversation(store))
     assert markdown.startswith("# Grammar test\n")

@@ -267,6 +267,21 @@ async def test_preview_follows_the_conversation_and_an_edit() -> None:
             )
 
 
+async def test_a_code_fence_label_with_markup_is_copied_and_named_literally() -> None:
+    directory = short_dir()
+    async with daemon(directory, tokens=("```[/]\ncode\n```\n",)):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42), notifications=True) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "fence")
+            await answered(pilot, app)
+            await pilot.press("ctrl+t", "1")  # "[/]" as markup would crash the toast
+            await pilot.pause()
+            assert app.clipboard == "code"
+            messages = [notification.message for notification in app._notifications]
+            assert any(m.startswith("Copied [/] code block 1") for m in messages), messages
+
+
 async def test_copy_the_answer_and_a_code_block() -> None:
     directory = short_dir()
     async with daemon(directory, tokens=("Run:\n\n```sh\nls -la\n```\n",)):

@@ -251,3 +251,20 @@ async def test_new_text_below_is_flagged_only_for_new_text() -> None:
         view.sync(conversation.turns)
         await pilot.pause()
         assert view._new_text_below
+
+
+async def test_a_hostile_stop_reason_is_shown_harmlessly() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        conversation = Conversation()
+        conversation.add_user("x")
+        request = Request.build([Message(role="user", content="x")], id="r")
+        turn = conversation.begin_answer(request, now=0.0)
+        done = DoneFrame(content="ok", stop_reason="\x1b]0;STOP\x07[bold]end[/]", backend="b")
+        conversation.apply(turn, done, now=1.0)
+        view.sync(conversation.turns)
+        await pilot.pause()
+        text = screen_text(view)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "␛]0;STOP␇[bold]end[/] · " in text

@@ -453,7 +453,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if turn.state is TurnState.STREAMING:
             return None
         if turn.state is TurnState.COMPLETE:
-            parts = [turn.stop_reason or "end"]
+            parts = [sanitize(turn.stop_reason or "end", keep_newlines=False)]
             if turn.prompt_tokens is not None:
                 parts.append(
                     f"{turn.prompt_tokens} prompt + {turn.completion_tokens} completion tokens"

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from inferd_tui.ui.markdown_blocks import (
     CODE_CHUNK_LINES,
+    MARKDOWN_GATHER_CHARS,
     BlockSplitter,
     CodeChunk,
     MarkdownBlock,
@@ -30,11 +31,21 @@ PIECES = [
 def test_blocks_of_a_typical_answer() -> None:
     text = "# T\nintro\n\n- a\n- b\n\n```python\nprint(1)\n```\n| a |\n|---|\n| 1 |"
     assert split_blocks(text) == [
-        MarkdownBlock("# T\nintro"),
-        MarkdownBlock("- a\n- b"),
+        MarkdownBlock("# T\nintro\n\n- a\n- b"),  # short paragraphs gather into one block
         CodeChunk("python", "print(1)", 1, first=True, last=True),
         MarkdownBlock("| a |\n|---|\n| 1 |"),
     ]
+
+
+def test_thousands_of_short_paragraphs_make_few_blocks() -> None:
+    text = "".join(f"# Heading {n}\n\npara {n}\n\n\n" for n in range(5000))
+    blocks = split_blocks(text)
+    assert len(blocks) < len(text) // MARKDOWN_GATHER_CHARS + 2
+    assert all(isinstance(block, MarkdownBlock) for block in blocks)
+    assert all(
+        not block.text.startswith("\n") and not block.text.endswith("\n") for block in blocks
+    )
+    assert "\n\n".join(block.text for block in blocks) == text.strip().replace("\n\n\n", "\n\n")
 
 
 def test_long_code_blocks_are_committed_in_chunks_while_streaming() -> None:

@@ -134,8 +134,8 @@ def test_daemon_down(snap_compare: Any) -> None:
         app.fold_admin_notice(  # type: ignore[attr-defined]
             AdminNotice(
                 "retrying",
-                "admin unavailable (No admin socket at /run/user/1000/inferd/admin.sock — "
-                "is inferd running?); retrying in 1.6 s",
+                "admin unavailable, retrying in 1.6 s: No admin socket at "
+                "/run/user/1000/inferd/admin.sock — is inferd running?",
                 1.6,
             )
         )

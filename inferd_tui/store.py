@@ -41,6 +41,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar, cast, get_args
 
+from inferd_tui.text_safety import without_lone_surrogates
+
 APP_NAME: Final = "inferd-tui"
 STORE_FILENAME: Final = "inferd-tui.sqlite3"
 
@@ -1261,28 +1263,10 @@ def _params(value: Any, where: str, fields: Sequence[str]) -> dict[str, Any]:
     return params
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    """JSON may escape a lone surrogate (`"\\ud800"`), which no UTF-8 database can hold:
-    each becomes U+FFFD, as on the wire (`json.loads` already joined the valid pairs)."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            _without_lone_surrogates(key): _without_lone_surrogates(item)
-            for key, item in value.items()
-        }
-    return value
-
-
 def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Validate an export document; values come back ready to insert (timestamps as floats)."""
     try:
-        document = _without_lone_surrogates(json.loads(text))
+        document = without_lone_surrogates(json.loads(text))
     except (json.JSONDecodeError, RecursionError) as exc:
         raise ImportFormatError(f"not JSON: {exc}") from None
     _expect(isinstance(document, dict), "document", "expected a JSON object")

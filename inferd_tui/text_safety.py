@@ -11,11 +11,15 @@ the headless commands.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-# C0 controls except tab and newline, DEL, C1 controls, lone surrogates, and the bidi
-# embedding, override and isolate controls, which can reorder what a line appears to say
-# (a path, an error message) on a bidi-aware terminal.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+#: Unsafe on a terminal beyond the C0 controls: DEL, C1 controls, lone surrogates, and the
+#: bidi embedding, override and isolate controls, which can reorder what a line appears to
+#: say (a path, an error message) on a bidi-aware terminal. A regex character-class body.
+UNSAFE_BEYOND_C0 = "\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+# Every C0 control except tab and newline, and the rest above.
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{UNSAFE_BEYOND_C0}]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -50,3 +54,17 @@ def clip(text: str, limit: int) -> tuple[str, int]:
     if len(text) <= limit:
         return text, 0
     return text[:limit], len(text) - limit
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """``value`` (a string, or JSON-shaped lists and dicts of them, keys too) with each
+    lone surrogate replaced by U+FFFD. A JSON ``\\ud800`` escape decodes to one, and no
+    UTF-8 text, socket or database can carry it (``json.loads`` already joined the valid
+    pairs)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    return value

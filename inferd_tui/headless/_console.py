@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import anyio
 
 from inferd_tui.runtime import Runtime, UsageError, fail_usage, runtime_from_args
-from inferd_tui.text_safety import sanitize
+from inferd_tui.text_safety import UNSAFE_BEYOND_C0, sanitize
 
 if TYPE_CHECKING:
     from inferd_tui.mock_daemon import MockDaemon
@@ -39,7 +39,7 @@ EXIT_QUEUE_FULL = 5
 EXIT_INTERRUPTED = 130
 
 # Inside JSON strings only: json.dumps escapes C0 and quotes, never these.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile(f"[{UNSAFE_BEYOND_C0}]")
 
 
 class StdoutClosed(Exception):

@@ -29,6 +29,7 @@ from inferd_tui.proto.models import (
     TokenFrame,
     UnknownFrame,
 )
+from inferd_tui.text_safety import without_lone_surrogates
 
 _NEWLINE = b"\n"
 _CR = b"\r"
@@ -91,17 +92,6 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: A ``\\uD800``–``\\uDFFF`` escape: valid UTF-8 cannot hold a surrogate, so only an
 #: escape can put one (alone, unpaired) in a decoded string.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    """``value`` with each lone surrogate in its strings (keys too) replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    return value
 
 
 def encode_line(obj: dict[str, Any], *, sort_keys: bool = False) -> bytes:
@@ -167,7 +157,7 @@ def parse_response(line: bytes) -> ResponseFrame:
             raise _not_a_frame(line, exc) from exc
         # The fast parser refuses lone surrogates outright; json keeps them to replace.
         try:
-            frame = _response_adapter.validate_python(_without_lone_surrogates(json.loads(line)))
+            frame = _response_adapter.validate_python(without_lone_surrogates(json.loads(line)))
         except ValidationError as still_bad:  # what else is wrong with it
             raise _not_a_frame(line, still_bad) from still_bad
         except (ValueError, RecursionError) as not_json:
@@ -212,7 +202,7 @@ def parse_admin_event(line: bytes) -> AdminEvent:
             line=line,
         )
     if _SURROGATE_ESCAPE.search(line):  # U+FFFD for a lone surrogate, as in responses
-        raw = _without_lone_surrogates(raw)
+        raw = without_lone_surrogates(raw)
     try:
         return AdminEvent.model_validate(raw)
     except ValidationError as exc:

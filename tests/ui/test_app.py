@@ -416,6 +416,21 @@ async def test_small_terminal_collapses_the_panels_and_f2_f3_bring_them_back() -
         assert not screen.has_class("-hide-admin")
 
 
+async def test_keymap_moves_send_and_newline() -> None:
+    directory = short_dir()
+    async with daemon(directory) as d:
+        app = app_for(directory, keymap={"send": "ctrl+s", "newline": "ctrl+o"})
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            chat(app).prompt.focus()
+            await pilot.press("a", "enter", "b", "ctrl+o", "c")  # Enter is a plain newline now
+            assert chat(app).prompt.text == "a\nb\nc"
+            assert d.requests_seen == 0
+            await pilot.press("ctrl+s")
+            await answered(pilot, app)
+            assert chat(app).conversation.turns[0].content == "a\nb\nc"
+
+
 async def test_keymap_from_config_rebinds_by_id() -> None:
     directory = short_dir()
     async with daemon(directory) as d:

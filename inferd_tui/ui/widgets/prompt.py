@@ -18,6 +18,8 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 NEWLINE_KEYS = ("ctrl+j", "alt+enter")
+#: Actions run in key order by ``_on_key`` (see there) instead of as bindings.
+KEY_ORDER_ACTIONS = ("submit", "newline")
 
 
 class PromptInput(TextArea):
@@ -33,8 +35,8 @@ class PromptInput(TextArea):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Enter is handled in _on_key (see there); this entry shows it in the footer and
-        # lets a keymap add more keys for sending.
+        # Send and newline are run by _on_key (see there); these entries name their keys,
+        # show them in the footer and let a keymap change them.
         Binding("enter", "submit", "Send", id="send"),
         Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="newline"),
         Binding("up", "history_previous", "Earlier prompt", id="history-previous", show=False),
@@ -60,19 +62,27 @@ class PromptInput(TextArea):
         self._draft = ""
 
     async def _on_key(self, event: events.Key) -> None:
-        # Handled here, in key order, rather than by a priority binding, which would run
-        # before this widget has inserted the characters typed just before Enter.
-        if event.key == "enter":
+        # Send and newline run here, in key order, rather than as bindings, which would run
+        # before this widget has inserted the characters typed just before them. The keys
+        # are the bindings' own, after the user's keymap.
+        action = self._bound_action(event.key)
+        if action in KEY_ORDER_ACTIONS:
             event.prevent_default()
             event.stop()
-            self.action_submit()
-            return
-        if event.key in NEWLINE_KEYS:  # same reason: Ctrl+J typed fast lands in order
-            event.prevent_default()
-            event.stop()
-            self.action_newline()
+            if action == "submit":
+                self.action_submit()
+            else:
+                self.action_newline()
             return
         await super()._on_key(event)
+
+    def _bound_action(self, key: str) -> str | None:
+        bindings = self._bindings.copy()
+        if self.app._keymap:
+            bindings.apply_keymap(self.app._keymap)
+        for binding in bindings.key_to_bindings.get(key, ()):
+            return binding.action
+        return None
 
     def action_submit(self) -> None:
         text = self.text

@@ -482,7 +482,7 @@ def _check_binding_ids(
         suggestion = difflib.get_close_matches(binding, list(binding_ids), n=1)
         hint = f" (did you mean `{suggestion[0]}`?)" if suggestion else ""
         source = sources.get(key, "")
-        where = source.removeprefix("file ") if source.startswith("file ") else source
+        where = source.removeprefix("file ")
         prefix = f"{where}: " if where else ""
         raise ConfigError(f"{prefix}{key}: unknown binding id `{binding}`{hint}")
 
@@ -495,7 +495,7 @@ def _check_theme(
     suggestion = difflib.get_close_matches(settings.theme, list(theme_names), n=1)
     hint = f"did you mean `{suggestion[0]}`? " if suggestion else ""
     source = sources.get("theme", "")
-    where = source.removeprefix("file ") if source.startswith("file ") else source
+    where = source.removeprefix("file ")
     prefix = f"{where}: " if where else ""
     raise ConfigError(
         f"{prefix}theme: unknown theme `{settings.theme}` ({hint}"

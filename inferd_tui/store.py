@@ -1167,9 +1167,15 @@ def _read_only_copy(path: Path) -> sqlite3.Connection | None:
     """What a read-only database file holds, copied into memory; None if it can't be read.
 
     `mode=ro` first; `immutable=1` where even that fails because SQLite cannot create the
-    WAL index beside a file in a read-only directory (nothing else can write there either).
+    WAL index beside a file in a read-only directory (nothing else can write there either)
+    — but not when a WAL file is left there: immutable reads ignore it, and the copy would
+    silently lack the newest conversations.
     """
-    for query in ("mode=ro", "immutable=1"):
+    try:
+        left_wal = path.with_name(path.name + "-wal").stat().st_size > 0
+    except OSError:
+        left_wal = False
+    for query in ("mode=ro",) if left_wal else ("mode=ro", "immutable=1"):
         source: sqlite3.Connection | None = None
         memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         try:

@@ -42,7 +42,7 @@ def _reading_weight(char: str) -> int:
     return 2 if char.isalnum() else 1
 
 
-_PRINTABLE_ASCII = [
+_FREE_TEXT_POOL = [
     chr(code) for code in range(0x20, 0x7F) for _ in range(_reading_weight(chr(code)))
 ]
 _FALLBACK_POOL = [chr(code) for code in range(0xA1, 0x250)]
@@ -248,7 +248,7 @@ def _char_node(expr: CharClass | AnyChar) -> _Node:
         return _Node(_CHARS, (INFINITY, INFINITY))
     node = _Node(_CHARS, (1, 0))
     if isinstance(expr, AnyChar) or expr.negated:
-        pool = [c for c in _PRINTABLE_ASCII if expr_contains(expr, c)]
+        pool = [c for c in _FREE_TEXT_POOL if expr_contains(expr, c)]
         if not pool:
             pool = [c for c in _FALLBACK_POOL if expr_contains(expr, c) and c.isprintable()]
         if pool:

@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 
 from inferd_tui.client import (
+    AdminSnapshot,
     AuthRejected,
     Client,
     ConnectError,
@@ -56,8 +57,9 @@ from inferd_tui.headless._console import (
     safe,
 )
 from inferd_tui.headless.events import describe_event
+from inferd_tui.proto.errors import next_step
 from inferd_tui.proto.framing import request_problem
-from inferd_tui.proto.models import U32_MAX, Role
+from inferd_tui.proto.models import U32_MAX, AdminStatus, Role
 from inferd_tui.runtime import Runtime
 from inferd_tui.settings import Settings
 from inferd_tui.text_safety import sanitize
@@ -187,33 +189,38 @@ def build_request(
 # --- talking to the daemon -------------------------------------------------------------
 
 
-async def _v1_gone(resolution: EndpointResolution) -> str | None:
-    """If the admin socket answers at once and announces a 0.4+ daemon, say so."""
+async def _admin_snapshot(resolution: EndpointResolution) -> AdminSnapshot | None:
+    """The admin socket's current state if it answers at once, else None."""
     admin = resolution.admin
     if admin is None or path_state(admin) != "exists":
         return None
     try:
-        snapshot = await read_admin_state(admin, ERA_CHECK_TIMEOUT_S)
+        return await read_admin_state(admin, ERA_CHECK_TIMEOUT_S)
     except InferdError:
         return None
-    if snapshot.era != "0.4+":
+
+
+async def _v1_gone(resolution: EndpointResolution) -> str | None:
+    """If the admin socket answers at once and announces a 0.4+ daemon, say so."""
+    snapshot = await _admin_snapshot(resolution)
+    if snapshot is None or snapshot.era != "0.4+":
         return None
     return (
-        f"ask: the daemon at {admin} is inferd 0.4 or later: protocol v1 is gone (it no "
-        "longer serves v1 on infer.sock); use an inferd 0.3.x daemon or a v2 client"
+        f"ask: the daemon at {snapshot.path} is inferd 0.4 or later: protocol v1 is gone (it "
+        "no longer serves v1 on infer.sock); use an inferd 0.3.x daemon or a v2 client"
     )
 
 
+#: States in which waiting longer can help: the daemon is on its way to `ready`.
+_ON_ITS_WAY = frozenset({AdminStatus.STARTING, AdminStatus.LOADING_MODEL, AdminStatus.RESTARTING})
+
+
 async def _still_loading(resolution: EndpointResolution) -> str | None:
-    """After a wait ran out: the admin socket's word on a daemon that is up but not ready."""
-    admin = resolution.admin
-    if admin is None or path_state(admin) != "exists":
+    """After a wait ran out: the admin socket's word on a daemon that is on its way up."""
+    snapshot = await _admin_snapshot(resolution)
+    if snapshot is None or snapshot.state.status not in _ON_ITS_WAY:
         return None
-    try:
-        snapshot = await read_admin_state(admin, ERA_CHECK_TIMEOUT_S)
-    except InferdError:
-        return None
-    return None if snapshot.ready else describe_event(snapshot.state)
+    return describe_event(snapshot.state)
 
 
 def _frame_json(frame: ResponseFrame) -> dict[str, Any]:
@@ -311,7 +318,10 @@ async def _stream(client: Client, request: Request, console: Console, *, as_json
                     return EXIT_OK
                 elif isinstance(frame, ErrorFrame):
                     console.end_line()
-                    console.note(f"ask: daemon error ({safe(frame.code)}): {safe(frame.message)}")
+                    console.note(
+                        f"ask: daemon error ({safe(frame.code)}): {safe(frame.message)}"
+                        f" — {next_step(frame.code)}"
+                    )
                     if frame.code == "invalid_request":
                         return EXIT_INVALID_REQUEST
                     return EXIT_DAEMON_ERROR

@@ -131,7 +131,7 @@ def _prepare_unix_path(path: Path) -> None:
 
     A socket file nobody listens on (left by a crash) is stale: the bind replaces it.
     """
-    check_unix_path(path)  # again: the v2 socket's path is derived, one byte longer
+    check_unix_path(path)  # again: the v2 socket's path is derived and may be longer
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         mode = path.lstat().st_mode

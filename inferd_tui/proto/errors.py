@@ -151,6 +151,11 @@ _NEXT_STEP = {
 _UNKNOWN_CODE_STEP = "an error code this client does not know: check the daemon's log"
 
 
+def next_step(code: str) -> str:
+    """What a user can do about a daemon error ``code`` (unknown codes included)."""
+    return _NEXT_STEP.get(code, _UNKNOWN_CODE_STEP)
+
+
 class DaemonError(InferdError):
     """The daemon answered with an ``error`` frame.
 
@@ -170,7 +175,7 @@ class DaemonError(InferdError):
         address: str = "",
     ) -> None:
         daemon = f"the daemon at {address}" if address else "the daemon"
-        step = _NEXT_STEP.get(code, _UNKNOWN_CODE_STEP)
+        step = next_step(code)
         super().__init__(f"{daemon} answered {message!r} — {step}", title=f"daemon error ({code})")
         self.code = code
         self.message = message

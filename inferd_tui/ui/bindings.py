@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,13 @@ def all_bindings() -> list[BindingInfo]:
 
 def all_binding_ids() -> set[str]:
     return {info.binding_id for info in all_bindings()}
+
+
+def key_display(app: App[object], binding_id: str) -> str:
+    """The key bound to ``binding_id`` now (after the user's keymap), written for prose:
+    ``f5`` → ``F5``, ``ctrl+r`` → ``Ctrl+R``."""
+    keys = app._keymap.get(binding_id)
+    if keys is None:
+        keys = next((i.keys for i in all_bindings() if i.binding_id == binding_id), "")
+    first = keys.split(",")[0].strip()
+    return "+".join(part[:1].upper() + part[1:] for part in first.split("+")) or binding_id

@@ -24,7 +24,7 @@ def theme_names() -> set[str]:
 def run_app(args: argparse.Namespace) -> int:
     from inferd_tui.store import default_store_path, open_store_or_memory
     from inferd_tui.ui.app import AppConfig, InferdApp
-    from inferd_tui.ui.terminal_input import use_alt_enter_parser
+    from inferd_tui.ui.terminal_input import alt_enter_parser
 
     try:
         with runtime_from_args(
@@ -48,9 +48,9 @@ def run_app(args: argparse.Namespace) -> int:
                 system_prompt=settings.system_prompt,
                 sampling=settings.sampling.to_wire(),
             )
-            use_alt_enter_parser()
             try:
-                InferdApp(config).run()
+                with alt_enter_parser():
+                    InferdApp(config).run()
             finally:
                 store.close()
     except UsageError as exc:

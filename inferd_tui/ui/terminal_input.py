@@ -9,7 +9,8 @@ Alt+Enter as its own key already and never reach this path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from textual import events
 from textual._xterm_parser import XTermParser
@@ -25,12 +26,19 @@ class AltEnterParser(XTermParser):
         yield from super()._sequence_to_key_events(sequence, alt)
 
 
-def use_alt_enter_parser() -> None:
-    """Make the Linux terminal driver read keys with :class:`AltEnterParser`.
+@contextmanager
+def alt_enter_parser() -> Iterator[None]:
+    """While the app runs, the Linux terminal driver reads keys with :class:`AltEnterParser`.
 
-    Called once before the app runs (never at import): the driver builds its parser from
-    this module-level name when its input thread starts.
+    The driver builds its parser from this module-level name when its input thread starts
+    (a test checks that it still does); the original is put back afterwards. The one cost:
+    Esc then Enter within Textual's escape delay (0.1 s) reads as Alt+Enter.
     """
     from textual.drivers import linux_driver
 
+    original = linux_driver.XTermParser
     linux_driver.XTermParser = AltEnterParser  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        linux_driver.XTermParser = original  # type: ignore[misc]

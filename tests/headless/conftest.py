@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import errno
-import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,19 +44,3 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, short_tmp: Path) -> Path:
     ):
         monkeypatch.delenv(name, raising=False)
     return home
-
-
-@pytest.fixture
-def forbid(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
-    """``forbid(directory)``: looking inside it fails with EACCES, as inside another user's
-    0700 directory (faked: the tests may run as root, whom modes do not stop)."""
-    forbidden: list[Path] = []
-    real_stat = Path.stat
-
-    def stat(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
-        if any(self.is_relative_to(directory) and self != directory for directory in forbidden):
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real_stat(self, follow_symlinks=follow_symlinks)
-
-    monkeypatch.setattr(Path, "stat", stat)
-    return forbidden.append

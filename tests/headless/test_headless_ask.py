@@ -302,7 +302,9 @@ async def test_ask_daemon_invalid_request_exits_3(short_tmp: Path) -> None:
     async with running(config):
         result = await invoke(["ask", *endpoint_flags(short_tmp), "hello"])
     assert result.code == 3
-    assert "daemon error (invalid_request): bad thing" in result.err
+    assert (
+        "daemon error (invalid_request): bad thing — the daemon refused this request" in result.err
+    )
 
 
 async def test_ask_demo() -> None:

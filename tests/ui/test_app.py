@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 import anyio
 import pytest
@@ -197,7 +198,7 @@ async def test_queue_full_is_retried_with_a_countdown_then_reported() -> None:
             turn = chat(app).conversation.turns[-1]
             assert (turn.state, turn.error_code) == (TurnState.ERROR, "queue_full")
             assert d.requests_seen == 6  # the first try and five retries
-            assert turn.error_message == "queue full — gave up after 5 retries; F5 tries again"
+            assert turn.error_message == "queue full"  # the daemon's words, as stored
             assert len(waits) == 1 + 2 + 4 + 8 + 8
 
 
@@ -414,6 +415,16 @@ async def test_small_terminal_collapses_the_panels_and_f2_f3_bring_them_back() -
         assert not screen.has_class("-hide-sidebar")
         await pilot.press("f3")
         assert not screen.has_class("-hide-admin")
+
+
+def test_key_names_in_messages_follow_the_keymap() -> None:
+    from inferd_tui.ui.bindings import key_display
+
+    class FakeApp:
+        _keymap: ClassVar[dict[str, str]] = {"regenerate": "ctrl+r,f6"}
+
+    assert key_display(FakeApp(), "regenerate") == "Ctrl+R"  # type: ignore[arg-type]
+    assert key_display(FakeApp(), "system-prompt") == "F4"  # type: ignore[arg-type]
 
 
 async def test_keymap_moves_send_and_newline() -> None:

@@ -299,7 +299,10 @@ async def test_the_system_prompt_shows_its_first_line_literally() -> None:
     async with EarlyApp().run_test(size=(44, 60)) as pilot:
         await pilot.pause()
         shown = sidebar.query_one("#sampling-system-prompt", Static)
-        assert str(shown.render()) == "[bold]Be brief.[/bold]"
+        assert str(shown.render()) == "2 lines: [bold]Be brief.[/bold]"
+        sidebar.show_system_prompt("One line\r\n")
+        await pilot.pause()
+        assert str(shown.render()) == "One line"
         sidebar.show_system_prompt("")
         await pilot.pause()
         assert "F4 sets one" in str(shown.render())

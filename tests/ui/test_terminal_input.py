@@ -6,8 +6,9 @@ import contextlib
 
 from textual._parser import ParseError
 from textual.drivers import linux_driver
+from textual.drivers.linux_driver import LinuxDriver
 
-from inferd_tui.ui.terminal_input import AltEnterParser, use_alt_enter_parser
+from inferd_tui.ui.terminal_input import AltEnterParser, alt_enter_parser
 
 
 def keys(data: str) -> list[str]:
@@ -31,10 +32,10 @@ def test_other_keys_parse_as_textual_parses_them() -> None:
     assert keys("\x1b[A") == ["up"]
 
 
-def test_the_linux_driver_uses_it_once_installed() -> None:
+def test_the_linux_driver_reads_it_while_the_app_runs() -> None:
+    # The driver must still build its parser from the module-level name we replace.
+    assert "XTermParser" in LinuxDriver.run_input_thread.__code__.co_names
     original = linux_driver.XTermParser
-    try:
-        use_alt_enter_parser()
+    with alt_enter_parser():
         assert linux_driver.XTermParser is AltEnterParser
-    finally:
-        linux_driver.XTermParser = original  # type: ignore[misc]
+    assert linux_driver.XTermParser is original

@@ -218,7 +218,7 @@ async def test_a_retry_note_stands_in_for_the_footer_until_it_is_cleared() -> No
         assert "✖" not in text  # not final yet: no error line under the countdown
         view.set_note(turn, None)
         await pilot.pause()
-        assert "✖ queue_full: full" in screen_text(view)
+        assert "✖ queue_full: full — the daemon is busy: retry in a moment" in screen_text(view)
 
 
 async def test_a_cancel_before_any_text_does_not_promise_a_partial_answer() -> None:

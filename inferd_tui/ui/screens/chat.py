@@ -34,6 +34,7 @@ from inferd_tui.proto import (
     UnexpectedEof,
     encode_request,
 )
+from inferd_tui.ui.bindings import key_display
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -172,8 +173,8 @@ class ChatScreen(Screen[None]):
         # Keys typed while the app starts are sent to the screen before the prompt has
         # focus, and arrive here unhandled: keep them. (A key the prompt saw never
         # arrives: it stops every character it inserts.)
-        if self.focused not in (None, self.prompt):
-            return
+        if self.focused not in (None, self.prompt) or "+" in event.key.replace("plus", ""):
+            return  # another widget's key, or a modified one (alt+x): not type-ahead
         if event.is_printable and event.character:
             event.stop()
             self.prompt.focus()
@@ -330,9 +331,11 @@ class ChatScreen(Screen[None]):
                 if not (answer.state is TurnState.ERROR and answer.error_code == "queue_full"):
                     break
                 if attempt > QUEUE_FULL_RETRIES:
-                    answer.error_message = (
-                        f"{answer.error_message} — gave up after {QUEUE_FULL_RETRIES} retries; "
-                        "F5 tries again"
+                    self.notify(
+                        f"The daemon's queue stayed full after {QUEUE_FULL_RETRIES} retries; "
+                        f"{key_display(self.app, 'regenerate')} tries again.",
+                        severity="warning",
+                        timeout=8,
                     )
                     break
                 await self._count_down(answer, attempt)
@@ -400,7 +403,8 @@ class ChatScreen(Screen[None]):
         self.saver.finish(answer)
         if answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
             self.notify(
-                "The daemon rejected the request; it was not retried. Fix it and press F5.",
+                "The daemon rejected the request; it was not retried. Fix it and press "
+                f"{key_display(self.app, 'regenerate')}.",
                 severity="error",
                 timeout=6,
             )

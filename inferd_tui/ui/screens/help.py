@@ -25,7 +25,7 @@ e edits one of your turns and resends from there, End follows new text again.
 """
 
 #: Keys handled outside a binding (so they have no id and cannot be remapped).
-UNBOUND_KEYS = [("1 … 9", "Copy that code block", "transcript (Ctrl+T)")]
+UNBOUND_KEYS = (("1 … 9", "Copy that code block", "transcript (Ctrl+T)"),)
 
 
 class HelpScreen(ModalScreen[None]):

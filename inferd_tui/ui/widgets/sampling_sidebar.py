@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from inferd_tui.proto import DAEMON_DEFAULTS, VALID_IMAGE_TOKEN_BUDGETS, SamplingParams
 from inferd_tui.text_safety import clip, sanitize
+from inferd_tui.ui.bindings import key_display
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
 
 #: The text fields of the form: (model field, label).
@@ -183,7 +184,7 @@ class SamplingSidebar(VerticalScroll):
             id="sampling-reset",
             compact=True,
             tooltip="Empty the sampling fields and the image budget, so the daemon's "
-            "defaults apply. The grammar stays (clear it in the grammar editor). Alt+R.",
+            "defaults apply. The grammar stays (clear it in the grammar editor).",
         )
         with Horizontal(classes="field-row"):
             yield Label("System", classes="field-label")
@@ -261,10 +262,15 @@ class SamplingSidebar(VerticalScroll):
             self.query_one("#sampling-system-prompt", Static).update(self._system_prompt_text())
 
     def _system_prompt_text(self) -> Text:
-        first_line = self._system_prompt.strip().split("\n", 1)[0]
-        if not first_line:
-            return Text("none · F4 sets one", style="dim")
-        return Text(sanitize(first_line, keep_newlines=False), no_wrap=True, overflow="ellipsis")
+        lines = self._system_prompt.strip().splitlines()
+        if not lines:
+            edit_key = key_display(self.app, "system-prompt") if self._ready else "F4"
+            return Text(f"none · {edit_key} sets one", style="dim")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if len(lines) > 1:  # first, so a long first line cannot push it out of view
+            text.append(f"{len(lines)} lines: ", style="dim")
+        text.append(sanitize(lines[0], keep_newlines=False))
+        return text
 
     def show_preview(self, line: str) -> None:
         """Show the exact request line the next send will write (shown literally)."""

@@ -32,12 +32,18 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from inferd_tui.conversation import Turn, TurnState
+from inferd_tui.proto import ErrorCode
+from inferd_tui.proto.errors import next_step
 from inferd_tui.text_safety import clip, sanitize
 from inferd_tui.ui.markdown_blocks import Block, BlockSplitter, CodeChunk, MarkdownBlock
 
 GUTTER = 2
 #: Characters of one block shown on screen; the whole text is kept (and copied).
 BLOCK_DISPLAY_LIMIT = 100_000
+
+
+#: Error codes the daemon sends (§5); the turn's footer says what to do about each.
+DAEMON_ERROR_CODES = frozenset(code.value for code in ErrorCode)
 
 
 class SafeMarkdown(Markdown):
@@ -405,10 +411,9 @@ class TranscriptView(ScrollView, can_focus=True):
             strips.append(Strip.blank(0))
         elif isinstance(block, CodeChunk):
             if block.first:
-                number = block.block_number
-                how_to_copy = f" (press {number} to copy)" if number <= 9 else ""
+                # The number is the key that copies it once its turn is selected (Ctrl+T).
                 header = Text(
-                    f"╭─ {block.language or 'code'} · block {number}{how_to_copy} ",
+                    f"╭─ {block.language or 'code'} · block {block.block_number} ",
                     style=self._style("transcript--code-header"),
                 )
                 strips += self._plain_lines(header, console, options)
@@ -480,6 +485,8 @@ class TranscriptView(ScrollView, can_focus=True):
             code = sanitize(turn.error_code or "error", keep_newlines=False)
             message = sanitize(turn.error_message or "", keep_newlines=False)
             text = Text(f"✖ {code}: {message}", style=self._style("transcript--error"))
+            if turn.error_code in DAEMON_ERROR_CODES:  # the daemon's own codes (§5)
+                text.append(f" — {next_step(turn.error_code)}", style=meta)
         if turn.grammar and turn.state is TurnState.COMPLETE:
             if turn.grammar_match is True:
                 text.append("  ✓ matches the grammar", style=self._style("transcript--success"))

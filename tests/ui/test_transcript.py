@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 
-from inferd_tui.conversation import Conversation, TurnState
+from inferd_tui.conversation import Conversation, Turn, TurnState
 from inferd_tui.proto import DoneFrame, Message, Request, SamplingParams, TokenFrame, Usage
 from inferd_tui.ui.widgets.transcript import TranscriptView
 
@@ -34,10 +34,15 @@ def screen_text(view: TranscriptView) -> str:
     )
 
 
-def answered(conversation: Conversation, prompt: str, answer: str) -> None:
+def begun(conversation: Conversation, prompt: str) -> Turn:
+    """The user's ``prompt`` and the assistant turn that answers it, still streaming."""
     conversation.add_user(prompt)
     request = Request.build([Message(role="user", content=prompt)], id="r")
-    turn = conversation.begin_answer(request, now=0.0)
+    return conversation.begin_answer(request, now=0.0)
+
+
+def answered(conversation: Conversation, prompt: str, answer: str) -> None:
+    turn = begun(conversation, prompt)
     conversation.apply(turn, TokenFrame(content=answer), now=0.25)
     conversation.apply(
         turn,
@@ -206,9 +211,7 @@ async def test_a_retry_note_stands_in_for_the_footer_until_it_is_cleared() -> No
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(TranscriptView)
         conversation = Conversation()
-        conversation.add_user("busy?")
-        request = Request.build([Message(role="user", content="busy?")], id="r")
-        turn = conversation.begin_answer(request, now=0.0)
+        turn = begun(conversation, "busy?")
         conversation.fail(turn, TurnState.ERROR, now=0.1, code="queue_full", message="full")
         view.sync(conversation.turns)
         view.set_note(turn, "queue full — retrying in 2 s")
@@ -226,9 +229,7 @@ async def test_a_cancel_before_any_text_does_not_promise_a_partial_answer() -> N
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(TranscriptView)
         conversation = Conversation()
-        conversation.add_user("stop")
-        request = Request.build([Message(role="user", content="stop")], id="r")
-        turn = conversation.begin_answer(request, now=0.0)
+        turn = begun(conversation, "stop")
         conversation.fail(turn, TurnState.CANCELLED, now=0.1)
         view.sync(conversation.turns)
         await pilot.pause()
@@ -260,9 +261,7 @@ async def test_a_hostile_stop_reason_is_shown_harmlessly() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(TranscriptView)
         conversation = Conversation()
-        conversation.add_user("x")
-        request = Request.build([Message(role="user", content="x")], id="r")
-        turn = conversation.begin_answer(request, now=0.0)
+        turn = begun(conversation, "x")
         done = DoneFrame(content="ok", stop_reason="\x1b]0;STOP\x07[bold]end[/]", backend="b")
         conversation.apply(turn, done, now=1.0)
         view.sync(conversation.turns)

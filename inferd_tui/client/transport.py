@@ -246,7 +246,7 @@ def _not_a_socket(path: Path, surface: Surface) -> ConnectError | None:
     """
     try:
         mode = path.stat().st_mode
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte, which no path can hold
         return None  # nothing there, or nothing we may see: the errno tells the rest
     if stat.S_ISSOCK(mode):
         return None

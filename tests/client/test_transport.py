@@ -74,6 +74,11 @@ async def test_something_else_at_the_socket_path_is_permanent(
     assert "--admin / INFERD_ADMIN_ADDR" in admin.value.hint
 
 
+async def test_a_path_with_a_nul_byte_is_a_connect_error(short_tmp: Path) -> None:
+    with pytest.raises(ConnectError):  # not a ValueError escaping the transport seam
+        await connect(Endpoint.unix(short_tmp / "in\x00fer.sock"))
+
+
 async def test_a_symlink_to_a_stale_socket_is_still_transient(short_tmp: Path) -> None:
     target = short_tmp / "real.sock"
     sock = socket.socket(socket.AF_UNIX)

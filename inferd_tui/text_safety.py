@@ -49,6 +49,17 @@ def sanitize(text: str, *, keep_newlines: bool = True) -> str:
     return text
 
 
+_PASTE_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def for_clipboard(text: str) -> tuple[str, int]:
+    """``text`` without control characters other than tab and newline, and how many were
+    left out: pasted into a shell, ESC ``[201~`` would end bracketed paste and run what
+    follows as typed commands."""
+    cleaned, removed = _PASTE_UNSAFE.subn("", text)
+    return cleaned, removed
+
+
 def clip(text: str, limit: int) -> tuple[str, int]:
     """At most ``limit`` characters of ``text`` and how many were left out."""
     if len(text) <= limit:

@@ -56,3 +56,10 @@ def test_json_lines_escape_what_json_dumps_leaves_raw() -> None:
     line = to_json(value)
     assert line == '{"k":"c1\\u009b2J del\\u007f \\u202eevil lone\\ud800 ok \U0001f600"}'
     assert json.loads(line) == value
+
+
+def test_clipboard_text_keeps_tabs_and_newlines_only() -> None:
+    from inferd_tui.text_safety import for_clipboard
+
+    assert for_clipboard("a\tb\nc\x1b[201~\x9b\x07\r") == ("a\tb\nc[201~", 4)
+    assert for_clipboard("plain [bold] 😀") == ("plain [bold] 😀", 0)

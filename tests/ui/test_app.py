@@ -283,6 +283,21 @@ async def test_a_code_fence_label_with_markup_is_copied_and_named_literally() ->
             assert any(m.startswith("Copied [/] code block 1") for m in messages), messages
 
 
+async def test_a_copy_leaves_out_control_characters_and_says_so() -> None:
+    directory = short_dir()
+    async with daemon(directory, tokens=("ok\x1b[201~rm -rf ~\n\tend",)):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42), notifications=True) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "paste me")
+            await answered(pilot, app)
+            await pilot.press("f9")
+            await pilot.pause()
+            assert app.clipboard == "ok[201~rm -rf ~\n\tend"  # no ESC: paste stays a paste
+            messages = [notification.message for notification in app._notifications]
+            assert any("1 control character left out" in m for m in messages), messages
+
+
 async def test_copy_the_answer_and_a_code_block() -> None:
     directory = short_dir()
     async with daemon(directory, tokens=("Run:\n\n```sh\nls -la\n```\n",)):

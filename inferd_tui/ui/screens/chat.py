@@ -34,6 +34,7 @@ from inferd_tui.proto import (
     UnexpectedEof,
     encode_request,
 )
+from inferd_tui.text_safety import for_clipboard
 from inferd_tui.ui.bindings import key_display
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
@@ -685,8 +686,11 @@ class ChatScreen(Screen[None]):
         turn = message.turn
         index = self.conversation.turns.index(turn) + 1 if turn in self.conversation.turns else 0
         if message.code_block is None:
-            self.app.copy_to_clipboard(turn.content)
-            self.notify(f"Copied turn #{index} ({len(turn.content):,} characters).", timeout=3)
+            text, dropped = for_clipboard(turn.content)
+            self.app.copy_to_clipboard(text)
+            self.notify(
+                f"Copied turn #{index} ({len(text):,} characters{_dropped(dropped)}).", timeout=3
+            )
             return
         blocks = code_blocks(turn.content)
         if not blocks:
@@ -698,11 +702,12 @@ class ChatScreen(Screen[None]):
             self.notify(f"Turn #{index} has only {count}.", severity="warning", timeout=3)
             return
         block = blocks[number - 1]
-        self.app.copy_to_clipboard(block.code)
+        code, dropped = for_clipboard(block.code)
+        self.app.copy_to_clipboard(code)
         language = f" {block.language}" if block.language else ""
         self.notify(
             f"Copied{language} code block {number} of turn #{index} "
-            f"({len(block.code.splitlines())} lines).",
+            f"({len(code.splitlines())} lines{_dropped(dropped)}).",
             timeout=3,
         )
 
@@ -813,3 +818,10 @@ class ChatScreen(Screen[None]):
             ("Help", "All keys and what they do (F1)", self.inferd_app.action_help),
         ]
         return [SystemCommand(title, help_text, callback) for title, help_text, callback in entries]
+
+
+def _dropped(count: int) -> str:
+    """For a copy notice: the control characters a copy left out, if any."""
+    if not count:
+        return ""
+    return f"; {count} control character{'s' * (count != 1)} left out"

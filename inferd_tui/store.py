@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar, cast, get_args
 
-from inferd_tui.text_safety import without_lone_surrogates
+from inferd_tui.text_safety import sanitize, without_lone_surrogates
 
 APP_NAME: Final = "inferd-tui"
 STORE_FILENAME: Final = "inferd-tui.sqlite3"
@@ -1377,7 +1377,8 @@ def render_markdown(conversation: ConversationRecord, turns: Sequence[TurnRecord
         details = _turn_details(turn)
         if details:
             lines += [f"*{' · '.join(details)}*", ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    # Control characters made visible: `cat transcript.md` must not replay escape sequences.
+    return sanitize("\n".join(lines).rstrip("\n") + "\n")
 
 
 def _turn_details(turn: TurnRecord) -> list[str]:

@@ -127,6 +127,16 @@ def test_import_replaces_lone_surrogates_and_keeps_real_pairs(store: Store) -> N
     assert store.turns(new_id)[0].content == "S\ufffd ok \U0001f600"
 
 
+def test_markdown_export_shows_control_characters_instead_of_replaying_them(
+    store: Store,
+) -> None:
+    conversation = store.create_conversation("hostile")
+    store.add_turn(conversation.id, "assistant", "red\x1b[31m\x9b2J\ttab")
+    markdown = store.export_markdown(conversation.id)
+    assert "\x1b" not in markdown and "\x9b" not in markdown
+    assert "red␛[31m\\x9b2J\ttab" in markdown
+
+
 def test_markdown_export(store: Store) -> None:
     markdown = store.export_markdown(make_conversation(store))
     assert markdown.startswith("# Grammar test\n")

@@ -421,6 +421,71 @@ async def test_answers_are_saved_as_they_happen(tmp_path: Path) -> None:
     store.close()
 
 
+async def test_a_new_conversation_keeps_the_settings_its_first_prompt_went_out_with(
+    tmp_path: Path,
+) -> None:
+    directory = short_dir()
+    store = Store.open(tmp_path / "db.sqlite3")
+    async with daemon(directory):
+        app = app_for(directory, store=store)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await pilot.press("ctrl+n")
+            sidebar = chat(app).sidebar
+            sidebar.query_one("#sampling-temperature").value = "0.3"  # type: ignore[attr-defined]
+            sidebar.set_grammar('root ::= "alpha beta gamma"')
+            await pilot.pause()
+            await send(pilot, "first")
+            await answered(pilot, app)
+    (record,) = store.list_conversations()
+    assert record.params == {"temperature": 0.3}
+    assert record.grammar == 'root ::= "alpha beta gamma"'
+    store.close()
+
+
+async def test_deleting_the_open_conversation_starts_a_new_one_that_is_saved(
+    tmp_path: Path,
+) -> None:
+    directory = short_dir()
+    store = Store.open(tmp_path / "db.sqlite3")
+    async with daemon(directory):
+        app = app_for(directory, store=store)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "doomed")
+            await answered(pilot, app)
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            store.delete_conversation(store.list_conversations()[0].id)  # as the list's d, y
+            await pilot.press("escape")
+            await pilot.pause()
+            assert chat(app).conversation.turns == []
+            await send(pilot, "kept")
+            await answered(pilot, app)
+    assert [c.title for c in store.list_conversations()] == ["kept"]
+    store.close()
+
+
+async def test_leaving_a_conversation_mid_answer_asks_first() -> None:
+    directory = short_dir()
+    async with daemon(directory, tokens=tuple(f"t{i} " for i in range(400)), token_delay_s=0.01):
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            await send(pilot, "long")
+            await until(pilot, lambda: "t2" in chat(app).conversation.turns[-1].content, "text")
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("escape")  # no: the answer goes on
+            await pilot.pause()
+            assert chat(app)._live is not None
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("y")
+            await until(pilot, lambda: chat(app)._live is None, "the answer stopped")
+            assert chat(app).conversation.turns == []
+
+
 async def test_small_terminal_collapses_the_panels_and_f2_f3_bring_them_back() -> None:
     app = app_for(short_dir())
     async with app.run_test(size=(80, 24)) as pilot:

@@ -8,6 +8,7 @@ widgets it drives.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 import anyio
@@ -286,6 +287,9 @@ class ChatScreen(Screen[None]):
             text, state=TurnState.COMPLETE if ready else TurnState.QUEUED
         )
         self.saver.save_turn(self.conversation, turn)
+        # The settings this prompt goes out with, also for a conversation created just now
+        # (its settings had nowhere to go before its first turn).
+        self.saver.save_settings(self.conversation, self._params.wire_fields(), self._grammar)
         self.transcript.action_follow()
         self.transcript.sync(self.conversation.turns)
         if ready:
@@ -535,20 +539,44 @@ class ChatScreen(Screen[None]):
             self._set_banner("Queued: the daemon is not ready yet. Esc withdraws it.")
 
     def action_new_conversation(self) -> None:
-        if self._live is not None:
-            self.workers.cancel_group(self, "generation")
+        def start() -> None:
+            self._start_new_conversation()
+            self.notify("New conversation.", timeout=2)
+
+        self._after_stopping_the_answer(start)
+
+    def _after_stopping_the_answer(self, then: Callable[[], None]) -> None:
+        """Run ``then``, which leaves this conversation; ask first if an answer is coming."""
+        if self._live is None:
+            then()
+            return
+        from inferd_tui.ui.screens.dialogs import ConfirmDialog
+
+        def answered(stop: bool | None) -> None:
+            if stop and self._live is not None:
+                self.workers.cancel_group(self, "generation")
+            if stop:
+                then()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "An answer is still coming. Stop it and leave this conversation?",
+                ["The partial answer stays in this conversation, marked cancelled."],
+                confirm_label="Stop and leave",
+            ),
+            answered,
+        )
+
+    def _start_new_conversation(self) -> None:
         self._queued = None
         self._set_editing(None)
         self.conversation = Conversation(system_prompt=self.conversation.system_prompt)
         self.transcript.sync(self.conversation.turns)
-        self.notify("New conversation.", timeout=2)
         self.prompt.focus()
         self._update_preview()
 
     def load_conversation(self, conversation_id: int) -> None:
         """Open a stored conversation (from the conversation list or a search hit)."""
-        if self._live is not None:
-            self.workers.cancel_group(self, "generation")
         self._queued = None
         self._set_editing(None)
         conversation, params, grammar = self.saver.load(conversation_id)
@@ -593,21 +621,49 @@ class ChatScreen(Screen[None]):
         screen = ConversationsScreen(self.config.store)
 
         def done(conversation_id: int | None) -> None:
+            if self._open_conversation_was_deleted():
+                self._live_answer_orphaned()
             if conversation_id is None:
                 return
-            self.load_conversation(conversation_id)
-            position = screen.opened_turn_position
-            if position is not None:  # opened from a search hit: show that turn
-                self._select_stored_position(position)
+
+            def open_it() -> None:
+                self.load_conversation(conversation_id)
+                position = screen.opened_turn_position
+                if position is not None:  # opened from a search hit: show that turn
+                    self._select_stored_position(position)
+
+            self._after_stopping_the_answer(open_it)
 
         self.app.push_screen(screen, done)
+
+    def _open_conversation_was_deleted(self) -> bool:
+        from inferd_tui.store import NotFound
+
+        if self.conversation.store_id is None:
+            return False
+        try:
+            self.config.store.get_conversation(self.conversation.store_id)
+        except NotFound:
+            return True
+        except Exception:  # a store that fails says so elsewhere; nothing was deleted
+            return False
+        return False
+
+    def _live_answer_orphaned(self) -> None:
+        """The conversation on screen was deleted from the list: start a new one, so that
+        what comes next is saved (saving into the deleted one failed silently)."""
+        if self._live is not None:
+            self.workers.cancel_group(self, "generation")
+        self._start_new_conversation()
+        self.notify("The open conversation was deleted; this is a new one.", timeout=5)
 
     def _select_stored_position(self, position: int) -> None:
         stored = {turn.store_id: turn for turn in self.conversation.turns}
         for record in self.config.store.turns(self.conversation.store_id or 0):
             if record.position == position and record.id in stored:
+                # Shown selected, but typing still goes to the prompt (Ctrl+T acts on it).
                 self.transcript.select_turn(stored[record.id])
-                self.transcript.focus()
+                self.prompt.focus()
                 return
 
     def action_history_search(self) -> None:
@@ -666,7 +722,8 @@ class ChatScreen(Screen[None]):
 
     def action_focus_transcript(self) -> None:
         self.transcript.focus()
-        self.transcript.action_select_previous()
+        if self.transcript.selected is None:  # keep a turn already picked (a search hit)
+            self.transcript.action_select_previous()
 
     def action_follow(self) -> None:
         self.transcript.action_follow()

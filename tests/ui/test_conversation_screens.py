@@ -355,6 +355,8 @@ async def test_export_writes_the_store_export(store: Store, tmp_path: Path, fmt:
             await pilot.pause()
             assert path_input.value.endswith("rust-lifetimes.json")
             assert dialog.format == "json"
+            await pilot.press("Z")  # typing after the switch appends, never garbles
+            assert path_input.value.endswith("rust-lifetimes.jsonZ")
         await set_input(pilot, dialog, "#export-path", str(target))
         await pilot.press("enter")
         await pilot.pause()
@@ -620,3 +622,15 @@ async def test_presets_delete_with_confirmation(store: Store) -> None:
         await pilot.pause()
     assert [p.name for p in store.presets()] == ["kept"]
     assert app.results == [None]
+
+
+def test_a_missing_file_is_not_called_a_missing_folder(tmp_path: Path) -> None:
+    import errno
+    import os
+
+    from inferd_tui.ui.screens.conversations import describe_os_error
+
+    missing_file = OSError(errno.ENOENT, os.strerror(errno.ENOENT), str(tmp_path / "x.json"))
+    missing_folder = OSError(errno.ENOENT, os.strerror(errno.ENOENT), str(tmp_path / "a/x"))
+    assert describe_os_error(missing_file).endswith("there is no such file")
+    assert describe_os_error(missing_folder).endswith("that folder does not exist")

@@ -341,6 +341,25 @@ async def test_save_then_load_back(tmp_path: Path) -> None:
         assert app.errors == []
 
 
+async def test_saving_over_another_grammar_asks_first(tmp_path: Path) -> None:
+    target = tmp_path / "keep.gbnf"
+    target.write_text('root ::= "precious"\n', encoding="utf-8")
+    app = ScreenApp('root ::= "new"')
+    async with app.run_test(size=(110, 40)) as pilot:
+        screen = app.workbench
+        screen.query_one("#grammar-path-input", Input).value = str(target)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert target.read_text(encoding="utf-8") == 'root ::= "precious"\n'
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert target.read_text(encoding="utf-8") == 'root ::= "new"\n'
+
+
 async def test_saving_to_a_missing_folder_reports_and_keeps_the_text(tmp_path: Path) -> None:
     app = ScreenApp('root ::= "keep me"')
     async with app.run_test(size=(110, 40)) as pilot:
@@ -372,6 +391,8 @@ async def test_a_full_disk_leaves_the_old_file_and_the_text(
         screen = app.workbench
         screen.query_one("#grammar-path-input", Input).value = str(target)
         await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")  # overwrite the old grammar
         await pilot.pause()
         assert app.errors and "the disk is full" in app.errors[0]
         assert screen.source == 'root ::= "new"'

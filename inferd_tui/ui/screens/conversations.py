@@ -116,6 +116,8 @@ def describe_os_error(exc: OSError) -> str:
         errno.ENAMETOOLONG: "the name is too long",
     }
     hint = hints.get(exc.errno or 0)
+    if exc.errno == errno.ENOENT and exc.filename and Path(exc.filename).parent.is_dir():
+        hint = "there is no such file"  # the folder is there: it is the file that is not
     return f"{reason} — {hint}" if hint else reason
 
 

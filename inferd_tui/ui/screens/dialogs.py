@@ -249,6 +249,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         self._format = fmt
         path_input = self.query_one("#export-path", Input)
         path_input.value = with_suffix_for(path_input.value, fmt)
+        path_input.cursor_position = len(path_input.value)  # drop a selection of the old value
         button = self.query_one(f"#format-{fmt}", RadioButton)
         if not button.value:
             button.value = True

@@ -415,10 +415,38 @@ class GrammarScreen(ModalScreen[str | None]):
         path = self._path()
         if path is None:
             return
-        shown = sanitize(str(path), keep_newlines=False)
+        try:
+            existing = path.read_bytes() if path.is_file() else None
+        except OSError:
+            existing = None  # writing will say what is wrong
+        if existing is not None and existing != self._file_text().encode("utf-8"):
+            from inferd_tui.ui.screens.dialogs import ConfirmDialog
+
+            def answered(overwrite: bool | None) -> None:
+                if overwrite:
+                    self._write(path)
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    "Overwrite the existing file?",
+                    [str(path), "Its current contents are replaced by this grammar."],
+                    confirm_label="Overwrite",
+                    danger=True,
+                ),
+                answered,
+            )
+            return
+        self._write(path)
+
+    def _file_text(self) -> str:
         text = self.source
         if text and not text.endswith(("\n", "\r")):
             text += "\n"
+        return text
+
+    def _write(self, path: Path) -> None:
+        shown = sanitize(str(path), keep_newlines=False)
+        text = self._file_text()
         try:
             write_text_atomically(path, text)
         except OSError as exc:

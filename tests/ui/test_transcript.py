@@ -269,3 +269,20 @@ async def test_a_hostile_stop_reason_is_shown_harmlessly() -> None:
         text = screen_text(view)
         assert "\x1b" not in text and "\x07" not in text
         assert "␛]0;STOP␇[bold]end[/] · " in text
+
+
+async def test_an_answer_cut_off_inside_the_grammar_is_not_called_a_mismatch() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        conversation = Conversation()
+        turn = begun(conversation, "date?")
+        turn.grammar = 'root ::= [0-9]{4} "-" [0-9]{2} "-" [0-9]{2}'
+        done = DoneFrame(content="1862-02", stop_reason="length", backend="demo")
+        conversation.apply(turn, done, now=1.0)
+        turn.grammar_match, turn.grammar_match_offset = False, len("1862-02")
+        view.sync(conversation.turns)
+        await pilot.pause()
+        text = screen_text(view)
+        assert "◌ fits the grammar so far, cut off by max tokens" in text
+        assert "✗" not in text

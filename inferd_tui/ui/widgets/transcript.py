@@ -490,6 +490,13 @@ class TranscriptView(ScrollView, can_focus=True):
         if turn.grammar and turn.state is TurnState.COMPLETE:
             if turn.grammar_match is True:
                 text.append("  ✓ matches the grammar", style=self._style("transcript--success"))
+            elif turn.grammar_match is False and turn.grammar_match_offset == len(turn.content):
+                # Every character fits: the grammar wanted more when the text ended.
+                why = "cut off by max tokens" if turn.stop_reason == "length" else "incomplete"
+                text.append(
+                    f"  ◌ fits the grammar so far, {why}",
+                    style=self._style("transcript--warning"),
+                )
             elif turn.grammar_match is False:
                 where = turn.grammar_match_offset
                 text.append(

@@ -273,7 +273,7 @@ async def test_a_hostile_stop_reason_is_shown_harmlessly() -> None:
 
 async def test_an_answer_cut_off_inside_the_grammar_is_not_called_a_mismatch() -> None:
     app = TranscriptApp()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(160, 30)) as pilot:
         view = app.query_one(TranscriptView)
         conversation = Conversation()
         turn = begun(conversation, "date?")

@@ -530,3 +530,17 @@ async def test_a_long_problem_list_is_capped_but_says_how_many_more() -> None:
         assert len(shown) == 101
         assert shown[-1].startswith("… 50 more")
         assert len(app.editor.text_area.marked_spans[0]) == 150
+
+
+async def test_the_workbench_focus_keys_take_effect_before_the_next_key() -> None:
+    app = ScreenApp('root ::= "x"')
+    async with app.run_test(size=(110, 40)) as pilot:
+        await pilot.pause()
+        screen = app.workbench
+        for action, target in (
+            (screen.action_focus_path, "#grammar-path-input"),
+            (screen.action_focus_test, "#grammar-test-text"),
+            (screen.action_focus_examples, "#grammar-examples"),
+        ):
+            action()  # no pause: a key typed right after must already land there
+            assert app.focused is screen.query_one(target)

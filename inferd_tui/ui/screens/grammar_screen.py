@@ -466,13 +466,13 @@ class GrammarScreen(ModalScreen[str | None]):
         self._refresh_samples()
 
     def action_focus_examples(self) -> None:
-        self.query_one("#grammar-examples", OptionList).focus()
+        self.set_focus(self.query_one("#grammar-examples", OptionList))  # now: the next key lands there
 
     def action_focus_path(self) -> None:
-        self.query_one("#grammar-path-input", Input).focus()
+        self.set_focus(self.query_one("#grammar-path-input", Input))  # now: the next key lands there
 
     def action_focus_test(self) -> None:
-        self.query_one("#grammar-test-text", TextArea).focus()
+        self.set_focus(self.query_one("#grammar-test-text", TextArea))  # now: the next key lands there
 
     def action_apply(self) -> None:
         self.dismiss(self.source)

@@ -465,14 +465,15 @@ class GrammarScreen(ModalScreen[str | None]):
         self._seed = random.randrange(2**32)
         self._refresh_samples()
 
+    # set_focus, not Widget.focus (deferred): a key typed right after lands in the field.
     def action_focus_examples(self) -> None:
-        self.set_focus(self.query_one("#grammar-examples", OptionList))  # now: the next key lands there
+        self.set_focus(self.query_one("#grammar-examples", OptionList))
 
     def action_focus_path(self) -> None:
-        self.set_focus(self.query_one("#grammar-path-input", Input))  # now: the next key lands there
+        self.set_focus(self.query_one("#grammar-path-input", Input))
 
     def action_focus_test(self) -> None:
-        self.set_focus(self.query_one("#grammar-test-text", TextArea))  # now: the next key lands there
+        self.set_focus(self.query_one("#grammar-test-text", TextArea))
 
     def action_apply(self) -> None:
         self.dismiss(self.source)

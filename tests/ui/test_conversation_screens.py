@@ -504,6 +504,12 @@ async def test_history_search_filters_and_returns_the_chosen_prompt(store: Store
         await pilot.press(*"REBASE git")
         await pilot.pause()
         assert shown() == ["git rebase interactive", "stored: explain git rebase --onto"]
+        assert static_text(screen, "#history-note").startswith("2 of 4 prompts, newest first")
+        await pilot.press(*" --onto")
+        await pilot.pause()
+        assert static_text(screen, "#history-note").startswith("1 of 4 prompts, newest first")
+        await pilot.press(*["backspace"] * 7)
+        await pilot.pause()
         await pilot.press("down", "enter")
         await pilot.pause()
     assert app.results == ["stored: explain git rebase --onto"]

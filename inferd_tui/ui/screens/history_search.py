@@ -157,8 +157,9 @@ class HistorySearchScreen(ModalScreen[str | None]):
             count = len(self._matches)
             limit = f" (first {MATCH_LIMIT})" if count >= MATCH_LIMIT else ""
             scope = f"of {len(self._prompts)} " if query.strip() else ""
+            plural = count != 1 or (scope and len(self._prompts) != 1)  # "1 of 10 prompts"
             message = (
-                f"{count}{limit} {scope}prompt{'s' if count != 1 else ''}, newest first"
+                f"{count}{limit} {scope}prompt{'s' if plural else ''}, newest first"
                 " · ↑/↓ choose · Enter uses it · Esc cancels"
             )
         note.update(Text(message))

@@ -383,9 +383,9 @@ async def test_export_never_overwrites_without_asking(store: Store, tmp_path: Pa
         await pilot.press("n")
         await pilot.pause()
         assert target.read_text(encoding="utf-8") == "precious"
-        await pilot.press("x")
-        await pilot.pause()
-        await set_input(pilot, app.screen, "#export-path", str(target))
+        dialog = app.screen  # back in the dialog, the path still there, to pick another
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.query_one("#export-path", Input).value == str(target)
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("y")
@@ -395,7 +395,9 @@ async def test_export_never_overwrites_without_asking(store: Store, tmp_path: Pa
 
 
 @pytest.mark.anyio
-async def test_export_to_an_unwritable_path_shows_an_error(store: Store, tmp_path: Path) -> None:
+async def test_export_to_an_unwritable_path_keeps_the_dialog_with_the_reason(
+    store: Store, tmp_path: Path
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
     target = blocker / "out.md"
@@ -407,9 +409,11 @@ async def test_export_to_an_unwritable_path_shows_an_error(store: Store, tmp_pat
         await set_input(pilot, app.screen, "#export-path", str(target))
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, ConversationsScreen)
-    [error] = app.errors()
-    assert error.startswith("Export failed: Couldn't write")
+        dialog = app.screen  # the dialog stays, with the path typed and the reason
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.query_one("#export-path", Input).value == str(target)
+        error = static_text(dialog, "#dialog-error")
+    assert error.startswith("Couldn't write")
     assert str(target) in error
     assert "not a folder" in error or "Not a directory" in error
 

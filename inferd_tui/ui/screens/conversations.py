@@ -520,8 +520,16 @@ class ConversationsScreen(ModalScreen[int | None]):
 
     def action_export(self) -> None:
         record = self._highlighted_record()
-        if record is None:
-            return
+        if record is not None:
+            self._ask_export(record)
+
+    def _ask_export(
+        self,
+        record: ConversationRecord,
+        again: ExportChoice | None = None,
+        error: str | None = None,
+    ) -> None:
+        """The export dialog; after a failure (``again``) with the same path and the reason."""
 
         def chosen(choice: ExportChoice | None) -> None:
             if choice is None:
@@ -531,6 +539,8 @@ class ConversationsScreen(ModalScreen[int | None]):
                 def overwrite(confirmed: bool | None) -> None:
                     if confirmed:
                         self._export(record, choice)
+                    else:  # back to the dialog to pick another name
+                        self._ask_export(record, choice)
 
                 self.app.push_screen(
                     ConfirmDialog(
@@ -544,9 +554,14 @@ class ConversationsScreen(ModalScreen[int | None]):
                 return
             self._export(record, choice)
 
-        self.app.push_screen(
-            ExportDialog(f"Export “{record.title}”", default_export_stem(record)), chosen
+        dialog = ExportDialog(
+            f"Export “{record.title}”",
+            default_export_stem(record),
+            again.format if again else "markdown",
+            path_text=str(again.path) if again else None,
+            error=error,
         )
+        self.app.push_screen(dialog, chosen)
 
     def _export(self, record: ConversationRecord, choice: ExportChoice) -> None:
         try:
@@ -560,7 +575,8 @@ class ConversationsScreen(ModalScreen[int | None]):
         try:
             write_file(choice.path, content)
         except OSError as exc:
-            self._error("Export failed", f"Couldn't write {choice.path}: {describe_os_error(exc)}")
+            reason = f"Couldn't write {choice.path}: {describe_os_error(exc)}"
+            self._ask_export(record, choice, reason)  # the path typed stays to be fixed
             return
         what = "JSON" if choice.format == "json" else "Markdown"
         self._info(f"Exported “{record.title}” as {what} to {choice.path}.")

@@ -190,8 +190,9 @@ def with_suffix_for(path_text: str, fmt: ExportFormat) -> str:
 
 
 def expand_path(path_text: str) -> Path:
-    """What the user typed as a path: ``~`` expanded, relative to the working directory."""
-    return Path(path_text.strip()).expanduser()
+    """What the user typed as a path: ``~`` expanded, made absolute against the working
+    directory (so the messages about it say exactly where it is)."""
+    return Path(path_text.strip()).expanduser().absolute()
 
 
 class ExportDialog(ModalScreen[ExportChoice | None]):
@@ -210,11 +211,22 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
     """
     )
 
-    def __init__(self, title: str, default_stem: str, fmt: ExportFormat = "markdown") -> None:
+    def __init__(
+        self,
+        title: str,
+        default_stem: str,
+        fmt: ExportFormat = "markdown",
+        *,
+        path_text: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """``path_text`` and ``error``: shown again after a failed attempt, so the path
+        typed is not lost and the reason stands next to it."""
         super().__init__()
         self._title = title
-        self._default_stem = default_stem
+        self._path_text = path_text or default_stem + EXPORT_SUFFIXES[fmt]
         self._format: ExportFormat = fmt
+        self._error = error
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -226,11 +238,8 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
                 yield RadioButton(
                     "JSON (exact, re-importable)", id="format-json", value=self._format == "json"
                 )
-            yield Input(
-                sanitize(self._default_stem + EXPORT_SUFFIXES[self._format], keep_newlines=False),
-                id="export-path",
-            )
-            yield Static("", id="dialog-error")
+            yield Input(sanitize(self._path_text, keep_newlines=False), id="export-path")
+            yield Static(plain(self._error or "", one_line=True), id="dialog-error")
             yield Static(
                 Text("Enter exports · Ctrl+T switches Markdown/JSON · Esc cancels"),
                 classes="dialog-hint",

@@ -282,10 +282,14 @@ def clean_params(
     return {name: params[name] for name in fields if params.get(name) is not None}
 
 
+_LEADING_MARKDOWN = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+]\s+)+")
+
+
 def title_from_prompt(text: str, max_chars: int = 60) -> str:
     """A conversation title: the prompt's first non-empty line, cut on a word boundary."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    title = " ".join(first_line.split())
+    # Leading Markdown marks (a heading, a quote, a bullet) are not part of the subject.
+    title = " ".join(_LEADING_MARKDOWN.sub("", first_line).split()) or " ".join(first_line.split())
     if not title:
         return DEFAULT_TITLE
     if len(title) <= max_chars:

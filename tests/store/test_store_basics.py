@@ -234,6 +234,11 @@ def test_preset_diff_accepts_a_conversation(store: Store) -> None:
             "Explain the difference between borrowing and ownership in…",
         ),
         ("x" * 100, "x" * 59 + "…"),
+        ("## Review this diff\n```diff", "Review this diff"),
+        ("> quoted question", "quoted question"),
+        ("- first bullet", "first bullet"),
+        ("#hashtag stays", "#hashtag stays"),
+        ("###", "###"),
     ],
 )
 def test_title_from_prompt(prompt: str, title: str) -> None:

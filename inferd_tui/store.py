@@ -1405,6 +1405,10 @@ def _turn_details(turn: TurnRecord) -> list[str]:
             details.append(sampling)
         if turn.request_params.get("grammar"):
             details.append("grammar-constrained")
-    if turn.grammar_match is not None:
-        details.append("matches grammar" if turn.grammar_match else "does not match grammar")
+    if turn.grammar_match:
+        details.append("matches grammar")
+    elif turn.grammar_match is False and turn.grammar_match_offset == len(turn.content):
+        details.append("fits the grammar so far, incomplete")  # as the transcript says
+    elif turn.grammar_match is False:
+        details.append(f"leaves the grammar at offset {turn.grammar_match_offset}")
     return details

@@ -49,15 +49,13 @@ def sanitize(text: str, *, keep_newlines: bool = True) -> str:
     return text
 
 
-_PASTE_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def for_clipboard(text: str) -> tuple[str, int]:
-    """``text`` without control characters other than tab and newline, and how many were
-    left out: pasted into a shell, ESC ``[201~`` would end bracketed paste and run what
-    follows as typed commands."""
-    cleaned, removed = _PASTE_UNSAFE.subn("", text)
-    return cleaned, removed
+    """``text`` without what :func:`sanitize` makes visible (control characters other than
+    tab and newline, bidi controls, lone surrogates), and how many were left out: pasted
+    into a shell, ESC ``[201~`` would end bracketed paste and run what follows as typed
+    commands, and a bidi override makes code read otherwise than it runs. CRLF line ends
+    become LF without counting."""
+    return _UNSAFE.subn("", text.replace("\r\n", "\n"))
 
 
 def clip(text: str, limit: int) -> tuple[str, int]:

@@ -62,4 +62,5 @@ def test_clipboard_text_keeps_tabs_and_newlines_only() -> None:
     from inferd_tui.text_safety import for_clipboard
 
     assert for_clipboard("a\tb\nc\x1b[201~\x9b\x07\r") == ("a\tb\nc[201~", 4)
+    assert for_clipboard("x = 1\r\nif ok\u202e:\r\n") == ("x = 1\nif ok:\n", 1)
     assert for_clipboard("plain [bold] 😀") == ("plain [bold] 😀", 0)

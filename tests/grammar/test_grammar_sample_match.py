@@ -246,3 +246,9 @@ def test_deepest_allowed_nesting_works_in_half_the_default_recursion_limit(sourc
     run_with_frame_budget(500, every_walker)
     # Comparing trees recurses too, so it runs with the normal limit.
     assert reparsed == [check(source).grammar]
+
+
+def test_a_valid_start_that_ends_early_fails_at_its_end() -> None:
+    # The transcript reads offset == len(text) as "fits so far, incomplete".
+    result = match('root ::= [0-9]{4} "-" [0-9]{2}\n', "1862-0")
+    assert not result.ok and result.offset == len("1862-0")

@@ -137,6 +137,23 @@ def test_markdown_export_shows_control_characters_instead_of_replaying_them(
     assert "red␛[31m\\x9b2J\ttab" in markdown
 
 
+def test_markdown_export_says_how_an_answer_relates_to_its_grammar(store: Store) -> None:
+    conversation = store.create_conversation("grammar")
+    for content, match, offset in (("yes", True, None), ("ye", False, 2), ("yo", False, 1)):
+        turn = store.add_turn(conversation.id, "assistant", content)
+        store.finish_turn(
+            turn.id,
+            content=content,
+            state="complete",
+            grammar_match=match,
+            grammar_match_offset=offset,
+        )
+    markdown = store.export_markdown(conversation.id)
+    assert "matches grammar" in markdown
+    assert "fits the grammar so far, incomplete" in markdown
+    assert "leaves the grammar at offset 1" in markdown
+
+
 def test_markdown_export(store: Store) -> None:
     markdown = store.export_markdown(make_conversation(store))
     assert markdown.startswith("# Grammar test\n")

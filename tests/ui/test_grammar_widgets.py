@@ -358,6 +358,10 @@ async def test_saving_over_another_grammar_asks_first(tmp_path: Path) -> None:
         await pilot.press("y")
         await pilot.pause()
         assert target.read_text(encoding="utf-8") == 'root ::= "new"\n'
+        screen.editor.set_source('root ::= "newer"')  # our file now: saved without asking
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert target.read_text(encoding="utf-8") == 'root ::= "newer"\n'
 
 
 async def test_saving_to_a_missing_folder_reports_and_keeps_the_text(tmp_path: Path) -> None:

@@ -102,6 +102,8 @@ class ChatScreen(Screen[None]):
         self._live: Turn | None = None
         self._queued: Turn | None = None
         self._editing: Turn | None = None
+        #: What to do once the running answer has stopped (leaving the conversation).
+        self._after_answer: Callable[[], None] | None = None
         self._flush_pending = False
         self._params = SamplingParams()
         self._grammar = ""
@@ -422,6 +424,9 @@ class ChatScreen(Screen[None]):
                 self._set_editing(user_turn)
         self._update_extra()
         self._update_preview()  # the finished answer is now part of the next request
+        if self._after_answer is not None:  # the user left this conversation mid-answer
+            then, self._after_answer = self._after_answer, None
+            self.call_later(then)
 
     async def _check_grammar_match(self, answer: Turn) -> None:
         """✓/✗ under a constrained answer. Matching is CPU work (tens of ms per KB), so it
@@ -553,10 +558,8 @@ class ChatScreen(Screen[None]):
         from inferd_tui.ui.screens.dialogs import ConfirmDialog
 
         def answered(stop: bool | None) -> None:
-            if stop and self._live is not None:
-                self.workers.cancel_group(self, "generation")
             if stop:
-                then()
+                self._stop_answer_then(then)
 
         self.app.push_screen(
             ConfirmDialog(
@@ -566,6 +569,15 @@ class ChatScreen(Screen[None]):
             ),
             answered,
         )
+
+    def _stop_answer_then(self, then: Callable[[], None]) -> None:
+        """Stop the running answer, and run ``then`` once the answer is marked and saved as
+        cancelled (the generation worker's cleanup runs after the cancel is delivered)."""
+        if self._live is None:
+            then()
+            return
+        self._after_answer = then
+        self.workers.cancel_group(self, "generation")
 
     def _start_new_conversation(self) -> None:
         self._queued = None
@@ -594,9 +606,9 @@ class ChatScreen(Screen[None]):
             if text is None:
                 return
             self.conversation.system_prompt = text
-            self.saver.save_settings(
-                self.conversation, self._params.wire_fields(), self.sidebar.grammar
-            )
+            # The sidebar's settings, as shown: _params is only what the last send used.
+            params = self.sidebar.to_params() or self._params
+            self.saver.save_settings(self.conversation, params.wire_fields(), self.sidebar.grammar)
             self._update_preview()
             self.notify(
                 "System prompt set." if text.strip() else "System prompt cleared.", timeout=2
@@ -621,23 +633,26 @@ class ChatScreen(Screen[None]):
         screen = ConversationsScreen(self.config.store)
 
         def done(conversation_id: int | None) -> None:
-            if self._open_conversation_was_deleted():
-                self._live_answer_orphaned()
-            if conversation_id is None:
-                return
-
             def open_it() -> None:
-                self.load_conversation(conversation_id)
+                if conversation_id is None:
+                    return
+                if conversation_id != self.conversation.store_id:
+                    self.load_conversation(conversation_id)
                 position = screen.opened_turn_position
                 if position is not None:  # opened from a search hit: show that turn
                     self._select_stored_position(position)
 
-            self._after_stopping_the_answer(open_it)
+            if self._open_conversation_was_deleted():
+                self._stop_answer_then(lambda: self._replace_deleted_conversation(open_it))
+            elif conversation_id is None or conversation_id == self.conversation.store_id:
+                open_it()  # this conversation: nothing to leave
+            else:
+                self._after_stopping_the_answer(open_it)
 
         self.app.push_screen(screen, done)
 
     def _open_conversation_was_deleted(self) -> bool:
-        from inferd_tui.store import NotFound
+        from inferd_tui.store import NotFound, StoreError
 
         if self.conversation.store_id is None:
             return False
@@ -645,17 +660,16 @@ class ChatScreen(Screen[None]):
             self.config.store.get_conversation(self.conversation.store_id)
         except NotFound:
             return True
-        except Exception:  # a store that fails says so elsewhere; nothing was deleted
+        except StoreError:  # a store that fails says so elsewhere; nothing was deleted
             return False
         return False
 
-    def _live_answer_orphaned(self) -> None:
+    def _replace_deleted_conversation(self, then: Callable[[], None]) -> None:
         """The conversation on screen was deleted from the list: start a new one, so that
-        what comes next is saved (saving into the deleted one failed silently)."""
-        if self._live is not None:
-            self.workers.cancel_group(self, "generation")
+        what comes next is saved (saving into the deleted one would fail silently)."""
         self._start_new_conversation()
         self.notify("The open conversation was deleted; this is a new one.", timeout=5)
+        then()
 
     def _select_stored_position(self, position: int) -> None:
         stored = {turn.store_id: turn for turn in self.conversation.turns}

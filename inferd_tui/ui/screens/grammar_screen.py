@@ -212,6 +212,9 @@ class GrammarScreen(ModalScreen[str | None]):
         self._matcher_problem = ""
         self._discard_armed = False
         self._samples: list[str] = []
+        #: The file this grammar came from or was saved to: saving there again needs no
+        #: confirmation, saving over any other existing file does.
+        self._own_file: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="grammar-dialog"):
@@ -408,6 +411,7 @@ class GrammarScreen(ModalScreen[str | None]):
             self._file_error(f"Could not load {shown}: {exc}.")
             return
         self.editor.set_source(text, undoable=True)
+        self._own_file = path.absolute()
         lines = text.count("\n") + (not text.endswith("\n") and bool(text))
         self.notify(f"Loaded {shown} ({lines} line{'s' * (lines != 1)}).", timeout=3, markup=False)
 
@@ -415,11 +419,7 @@ class GrammarScreen(ModalScreen[str | None]):
         path = self._path()
         if path is None:
             return
-        try:
-            existing = path.read_bytes() if path.is_file() else None
-        except OSError:
-            existing = None  # writing will say what is wrong
-        if existing is not None and existing != self._file_text().encode("utf-8"):
+        if path.absolute() != self._own_file and path.is_file():
             from inferd_tui.ui.screens.dialogs import ConfirmDialog
 
             def answered(overwrite: bool | None) -> None:
@@ -454,6 +454,7 @@ class GrammarScreen(ModalScreen[str | None]):
                 f"Could not save {shown}: {describe_os_error(exc)}. The grammar is still here."
             )
             return
+        self._own_file = path.absolute()
         self.notify(f"Saved {shown}.", timeout=3, markup=False)
 
     def _file_error(self, message: str) -> None:

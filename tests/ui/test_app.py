@@ -466,28 +466,35 @@ async def test_deleting_the_open_conversation_starts_a_new_one_that_is_saved(
     store.close()
 
 
-async def test_leaving_a_conversation_mid_answer_asks_first(tmp_path: Path) -> None:
-    from inferd_tui.ui.screens.dialogs import ConfirmDialog
-
+@asynccontextmanager
+async def mid_answer(store: Store) -> AsyncIterator[tuple[InferdApp, Pilot[None]]]:
+    """The app, saving to ``store``, with a long answer streaming."""
     directory = short_dir()
-    store = Store.open(tmp_path / "db.sqlite3")
     async with daemon(directory, tokens=tuple(f"t{i} " for i in range(400)), token_delay_s=0.01):
         app = app_for(directory, store=store)
         async with app.run_test(size=(140, 42)) as pilot:
             await until(pilot, lambda: app.inference_ready, "ready")
             await send(pilot, "long")
             await until(pilot, lambda: "t2" in chat(app).conversation.turns[-1].content, "text")
-            await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmDialog)
-            await pilot.press("escape")  # no: the answer goes on
-            await pilot.pause()
-            assert chat(app)._live is not None
-            await pilot.press("ctrl+n")
-            await pilot.pause()
-            await pilot.press("y")
-            await until(pilot, lambda: chat(app).conversation.turns == [], "a new conversation")
-            assert chat(app)._live is None
+            yield app, pilot
+
+
+async def test_leaving_a_conversation_mid_answer_asks_first(tmp_path: Path) -> None:
+    from inferd_tui.ui.screens.dialogs import ConfirmDialog
+
+    store = Store.open(tmp_path / "db.sqlite3")
+    async with mid_answer(store) as (app, pilot):
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")  # no: the answer goes on
+        await pilot.pause()
+        assert chat(app)._live is not None
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: chat(app).conversation.turns == [], "a new conversation")
+        assert chat(app)._live is None
     (record,) = store.list_conversations()
     assert [t.state for t in store.turns(record.id)] == ["complete", "cancelled"]
     store.close()
@@ -496,22 +503,16 @@ async def test_leaving_a_conversation_mid_answer_asks_first(tmp_path: Path) -> N
 async def test_deleting_the_open_conversation_mid_answer_asks_nothing(tmp_path: Path) -> None:
     from inferd_tui.ui.screens.conversations import ConversationsScreen
 
-    directory = short_dir()
     store = Store.open(tmp_path / "db.sqlite3")
-    async with daemon(directory, tokens=tuple(f"t{i} " for i in range(400)), token_delay_s=0.01):
-        app = app_for(directory, store=store)
-        async with app.run_test(size=(140, 42)) as pilot:
-            await until(pilot, lambda: app.inference_ready, "ready")
-            await send(pilot, "long")
-            await until(pilot, lambda: "t2" in chat(app).conversation.turns[-1].content, "text")
-            await pilot.press("ctrl+l")
-            await pilot.pause()
-            store.delete_conversation(store.list_conversations()[0].id)
-            await pilot.press("escape")
-            await until(pilot, lambda: chat(app).conversation.turns == [], "a new conversation")
-            assert not isinstance(app.screen, ConversationsScreen)
-            assert isinstance(app.screen, ChatScreen)  # no question about a deleted answer
-            assert chat(app)._live is None
+    async with mid_answer(store) as (app, pilot):
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        store.delete_conversation(store.list_conversations()[0].id)
+        await pilot.press("escape")
+        await until(pilot, lambda: chat(app).conversation.turns == [], "a new conversation")
+        assert not isinstance(app.screen, ConversationsScreen)
+        assert isinstance(app.screen, ChatScreen)  # no question about a deleted answer
+        assert chat(app)._live is None
     store.close()
 
 

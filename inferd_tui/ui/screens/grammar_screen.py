@@ -438,15 +438,11 @@ class GrammarScreen(ModalScreen[str | None]):
             return
         self._write(path)
 
-    def _file_text(self) -> str:
+    def _write(self, path: Path) -> None:
+        shown = sanitize(str(path), keep_newlines=False)
         text = self.source
         if text and not text.endswith(("\n", "\r")):
             text += "\n"
-        return text
-
-    def _write(self, path: Path) -> None:
-        shown = sanitize(str(path), keep_newlines=False)
-        text = self._file_text()
         try:
             write_text_atomically(path, text)
         except OSError as exc:

@@ -1,4 +1,9 @@
-"""Protocol v1 wire types and NDJSON framing. Pure: no sockets, no anyio, no Textual."""
+"""Wire types and framing of every inferd wire. Pure: no sockets, no anyio, no Textual.
+
+v1 frames and NDJSON framing (``models``, ``framing``); the wire-neutral vocabulary
+(``chat``); eras (``eras``); request checks (``capability``); the v2 shapes (``v2_wire``)
+and length-prefixed framing (``lp``).
+"""
 
 from inferd_tui.proto.constants import (
     ADMIN_FRAME_ID,

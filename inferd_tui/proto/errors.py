@@ -4,15 +4,16 @@
 
     InferdError                      every failure a caller of the core can see
     ├── ConnectError                 could not reach the daemon (transport)
-    │   └── IncompatibleDaemon       the daemon is there but speaks only protocol v2
+    │   └── IncompatibleDaemon       the daemon is there but not on the wire asked for
     ├── ConnectTimeout               gave up waiting for the daemon to become ready
-    ├── ProtocolError                the bytes on the wire are not protocol v1
-    │   ├── FrameTooLarge            a line exceeds MAX_FRAME_BYTES
-    │   └── MalformedFrame           a line is not a valid frame
+    ├── ProtocolError                the bytes on the wire are not the wire's protocol
+    │   ├── FrameTooLarge            a line or frame exceeds MAX_FRAME_BYTES
+    │   └── MalformedFrame           a line or frame is not a valid frame
     ├── UnexpectedEof                the daemon closed the connection mid-answer
     ├── AuthRejected                 silent close right after the TCP auth line
     ├── DaemonError                  an ``error`` frame (code + message)
     └── InvalidRequest               the request would be rejected; not sent
+        └── UnsupportedByDaemon      the daemon's wire or release cannot carry a field
 
 Every error carries a short ``title`` and a ``hint``: a sentence the user can act on,
 naming the path or address involved. ``str(error)`` is ``"title: hint"``.
@@ -93,32 +94,38 @@ class ProtocolError(InferdError):
 class FrameTooLarge(ProtocolError):
     title = "frame too large"
 
-    def __init__(self, size: int, limit: int, *, address: str = "") -> None:
-        arrived = f"a line of more than {limit:,} bytes arrived (at least {size:,} so far)"
-        if address:
+    def __init__(self, size: int, limit: int, *, address: str = "", unit: str = "line") -> None:
+        arrived = f"a {unit} of more than {limit:,} bytes arrived (at least {size:,} so far)"
+        if address and unit == "line":
             hint = (
                 f"{arrived} from the daemon at {address}; the connection was closed. A done "
                 "frame repeats the whole answer: ask for fewer tokens (max_tokens) and retry"
             )
+        elif address:
+            hint = f"{arrived} from the daemon at {address}; the connection was closed"
         else:
             hint = f"{arrived}; the connection was closed"
         super().__init__(hint, address=address)
         self.size = size
         self.limit = limit
+        self.unit = unit
 
 
 class MalformedFrame(ProtocolError):
     title = "malformed frame"
 
-    def __init__(self, hint: str, *, line: bytes = b"", address: str = "") -> None:
+    def __init__(
+        self, hint: str, *, line: bytes = b"", address: str = "", protocol: str = "protocol v1"
+    ) -> None:
         if address:
             hint = (
                 f"{hint}, from {address}; the connection was closed and the next request "
                 f"redials. If it keeps happening, check that {address} is an inferd daemon "
-                "speaking protocol v1"
+                f"speaking {protocol}"
             )
         super().__init__(hint, address=address)
         self.line = line
+        self.protocol = protocol
 
 
 class UnexpectedEof(InferdError):
@@ -193,3 +200,16 @@ class InvalidRequest(InferdError):
     """The request would be rejected by the daemon; it was not sent."""
 
     title = "invalid request"
+
+
+class UnsupportedByDaemon(InvalidRequest):
+    """A request field the connected daemon's wire or release cannot carry; not sent.
+
+    ``field`` is the request field; the hint names the daemon release that has it.
+    """
+
+    title = "not supported by this daemon"
+
+    def __init__(self, hint: str, *, field: str) -> None:
+        super().__init__(hint)
+        self.field = field

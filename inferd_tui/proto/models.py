@@ -236,6 +236,8 @@ class AdminEvent(BaseModel):
     device_name: str | None = None
     vram_total_bytes: int | None = None
     wire_version: Any = None
+    audio_sample_rate: int | None = None
+    rerank: bool | None = None
     invalid_keys: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     def details(self) -> dict[str, Any]:

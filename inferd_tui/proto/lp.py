@@ -1,0 +1,148 @@
+"""Length-prefixed framing of the 0.4+ wire (protocol-v2.md §2), sans-I/O.
+
+``frame = uvarint(payload_len) · type_byte · payload``: the length is unsigned LEB128 of
+at most 5 bytes, the type ``0x01`` (JSON) or ``0x02`` (BLOB), the payload at most 64 MiB.
+:class:`FrameDecoder` takes bytes in any chunking and returns whole frames; it refuses an
+oversized length *before* buffering the payload, and raises one exception per failure
+(:class:`MalformedFrame`, :class:`FrameTooLarge`). It never resyncs: after an error the
+decoder and its connection are discarded, as the daemon does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from inferd_tui.proto.constants import MAX_FRAME_BYTES
+from inferd_tui.proto.errors import FrameTooLarge, MalformedFrame
+
+JSON_FRAME: Final = 0x01
+BLOB_FRAME: Final = 0x02
+MAX_VARINT_BYTES: Final = 5
+_PROTOCOL: Final = "protocol v2 (length-prefixed)"
+
+
+def encode_uvarint(value: int) -> bytes:
+    """Unsigned LEB128: 112 → ``70``; 196,608 → ``80 80 0C``."""
+    if value < 0:
+        raise ValueError("a length cannot be negative")
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def encode_frame(frame_type: int, payload: bytes) -> bytes:
+    return encode_uvarint(len(payload)) + bytes((frame_type,)) + payload
+
+
+def json_payload(obj: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as the daemon writes it (a lone surrogate becomes U+FFFD)."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+
+
+def encode_json_frame(obj: dict[str, Any]) -> bytes:
+    return encode_frame(JSON_FRAME, json_payload(obj))
+
+
+def encode_blob_frame(data: bytes) -> bytes:
+    return encode_frame(BLOB_FRAME, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded frame: ``type`` is :data:`JSON_FRAME` or :data:`BLOB_FRAME`."""
+
+    type: int
+    payload: bytes
+
+    @property
+    def is_json(self) -> bool:
+        return self.type == JSON_FRAME
+
+
+def _malformed(reason: str, data: bytes = b"") -> MalformedFrame:
+    return MalformedFrame(f"malformed frame: {reason}", line=data[:80], protocol=_PROTOCOL)
+
+
+class FrameDecoder:
+    """Split a byte stream into length-prefixed frames; any chunking.
+
+    ``max_payload`` is the cap (64 MiB; exactly the cap is allowed). ``feed`` returns the
+    frames the bytes completed. At EOF call :meth:`finish`: EOF between frames is a clean
+    close, EOF inside a frame (even inside its varint) is malformed.
+    """
+
+    __slots__ = ("_buffer", "_offset", "max_payload")
+
+    def __init__(self, max_payload: int = MAX_FRAME_BYTES) -> None:
+        self._buffer = bytearray()
+        self._offset = 0
+        self.max_payload = max_payload
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an unfinished frame."""
+        return len(self._buffer) - self._offset
+
+    def feed(self, data: bytes) -> list[Frame]:
+        buffer = self._buffer
+        if self._offset:
+            del buffer[: self._offset]
+            self._offset = 0
+        buffer += data
+        frames: list[Frame] = []
+        size = len(buffer)
+        offset = 0
+        limit = self.max_payload
+        while offset < size:
+            # The varint, at most MAX_VARINT_BYTES bytes.
+            length = 0
+            shift = 0
+            position = offset
+            while True:
+                if position >= size:
+                    self._offset = offset
+                    return frames
+                byte = buffer[position]
+                position += 1
+                length |= (byte & 0x7F) << shift
+                if not byte & 0x80:
+                    break
+                shift += 7
+                if position - offset >= MAX_VARINT_BYTES:
+                    raise _malformed("length varint exceeded 5 bytes")
+            if length > limit:
+                raise FrameTooLarge(length, limit, unit="frame")
+            if position >= size:
+                self._offset = offset
+                return frames
+            frame_type = buffer[position]
+            if frame_type != JSON_FRAME and frame_type != BLOB_FRAME:
+                raise _malformed(
+                    f"unknown frame-type byte 0x{frame_type:02X}", bytes(buffer[offset:])
+                )
+            end = position + 1 + length
+            if end > size:
+                self._offset = offset
+                return frames
+            frames.append(Frame(frame_type, bytes(buffer[position + 1 : end])))
+            offset = end
+        buffer.clear()
+        self._offset = 0
+        return frames
+
+    def finish(self) -> None:
+        """At EOF: raise :class:`MalformedFrame` if a frame was cut off."""
+        if self.buffered:
+            held = self.buffered
+            self._buffer.clear()
+            self._offset = 0
+            raise _malformed(f"the connection ended inside a frame ({held:,} bytes of it arrived)")

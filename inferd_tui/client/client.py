@@ -30,6 +30,18 @@ from anyio.abc import ByteStream
 
 from inferd_tui.client.endpoints import Endpoint, EndpointResolution
 from inferd_tui.client.transport import StreamFactory, connect
+from inferd_tui.client.wire import WireChoice, WireSetting, choose_wire
+from inferd_tui.proto.capability import DaemonProfile, Problem, request_problems
+from inferd_tui.proto.chat import (
+    AnswerEvent,
+    ChatRequest,
+    Failed,
+    Finished,
+    TextDelta,
+    ThinkingDelta,
+)
+from inferd_tui.proto.constants import MAX_FRAME_BYTES
+from inferd_tui.proto.eras import ANY_ERA, WIRE_TITLE, Wire
 from inferd_tui.proto.errors import (
     AuthRejected,
     ConnectError,
@@ -40,6 +52,7 @@ from inferd_tui.proto.errors import (
     MalformedFrame,
     ProtocolError,
     UnexpectedEof,
+    UnsupportedByDaemon,
 )
 from inferd_tui.proto.framing import (
     LineDecoder,
@@ -48,7 +61,15 @@ from inferd_tui.proto.framing import (
     parse_response,
     request_problem,
 )
+from inferd_tui.proto.lp import FrameDecoder
 from inferd_tui.proto.models import DoneFrame, ErrorFrame, Request, ResponseFrame, TokenFrame
+from inferd_tui.proto.v1_wire import from_v1_frame, to_v1_request
+from inferd_tui.proto.v2_wire import (
+    encode_lp_request,
+    encode_ndjson_request,
+    ndjson_request_size,
+)
+from inferd_tui.proto.v2_wire import parse_response as parse_v2_response
 
 #: Read size: large chunks split in bulk are several times faster than ``receive_until``.
 CHUNK_SIZE = 262_144
@@ -138,11 +159,21 @@ async def dial_and_wait_ready(
 class _Connection:
     """One open connection and the read state that belongs to it."""
 
-    __slots__ = ("auth_pending", "auth_sent", "decoder", "frames", "requests", "stream")
+    __slots__ = (
+        "auth_pending",
+        "auth_sent",
+        "decoder",
+        "frame_decoder",
+        "frames",
+        "requests",
+        "stream",
+    )
 
     def __init__(self, stream: ByteStream, *, auth_line: bytes | None) -> None:
         self.stream = stream
         self.decoder = LineDecoder()
+        #: The 0.4+ wire's decoder; only that wire reads with it.
+        self.frame_decoder = FrameDecoder()
         #: Sent together with the first request, in one write.
         self.auth_pending = auth_line
         self.auth_sent = False
@@ -165,7 +196,13 @@ class _Claim:
 
 
 class Client:
-    """An inferd protocol v1 client over a Unix socket or TCP.
+    """An inferd client for every wire: v1 NDJSON (Unix socket or TCP), v2 NDJSON
+    (0.2–0.3 ``infer.v2.sock``) and the 0.4+ length-prefixed v2 wire.
+
+    :meth:`chat` takes a wire-neutral :class:`ChatRequest` and yields answer events on any
+    wire; :meth:`generate` is the v1 wire's own frames (v1 only). ``profile`` says which
+    wire to speak and what the daemon can take (from :func:`choose_wire`, or
+    :meth:`connect`); without one the client speaks v1 and checks nothing era-specific.
 
     ``async with Client(endpoint) as client:`` closes the connection on exit. Requests are
     sent lazily: nothing connects until :meth:`generate`, :meth:`complete` or
@@ -182,8 +219,10 @@ class Client:
         api_key: str | None = None,
         stream_factory: StreamFactory | None = None,
         api_key_env: str = "INFERD_API_KEY",
+        profile: DaemonProfile | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.profile = profile or DaemonProfile("v1", ANY_ERA)
         self.api_key_env = api_key_env
         self._auth_line = encode_auth(api_key) if api_key and endpoint.kind == "tcp" else None
         self._factory: StreamFactory = stream_factory or self._dial
@@ -197,14 +236,43 @@ class Client:
 
     @classmethod
     def from_resolution(
-        cls, resolution: EndpointResolution, *, stream_factory: StreamFactory | None = None
+        cls,
+        resolution: EndpointResolution,
+        *,
+        stream_factory: StreamFactory | None = None,
+        choice: WireChoice | None = None,
     ) -> Client:
+        """A client for ``resolution``; with ``choice`` (from :func:`choose_wire`), on the
+        endpoint and wire it chose."""
         return cls(
-            resolution.inference,
+            choice.endpoint if choice is not None else resolution.inference,
             api_key=resolution.api_key,
             stream_factory=stream_factory,
             api_key_env=resolution.api_key_env,
+            profile=choice.profile if choice is not None else None,
         )
+
+    @classmethod
+    async def connect(
+        cls,
+        resolution: EndpointResolution,
+        *,
+        wire: WireSetting = "auto",
+        stream_factory: StreamFactory | None = None,
+    ) -> Client:
+        """Choose the wire from the daemon itself (:func:`choose_wire`), then a client for
+        it. Nothing is dialled for generation until the first request."""
+        choice = await choose_wire(resolution, wire=wire)
+        client = cls.from_resolution(resolution, stream_factory=stream_factory, choice=choice)
+        client.wire_choice = choice
+        return client
+
+    #: How the wire was chosen, when :meth:`connect` chose it.
+    wire_choice: WireChoice | None = None
+
+    @property
+    def wire(self) -> Wire:
+        return self.profile.wire
 
     async def _dial(self) -> ByteStream:
         return await connect(self.endpoint)
@@ -302,17 +370,16 @@ class Client:
     async def _generate(
         self, request: Request, claim: _Claim
     ) -> AsyncGenerator[ResponseFrame, None]:
+        if self.wire != "v1":
+            raise InvalidRequest(
+                f"generate() sends protocol v1 frames, but this daemon speaks "
+                f"{WIRE_TITLE[self.wire]}: use chat() (the request was not sent)"
+            )
         problem = request_problem(request)
         if problem is not None:
             raise InvalidRequest(f"{problem} (the request was not sent)")
-        if self._busy is not None:
-            if not self._busy.abandoned:
-                raise RuntimeError(
-                    "this Client is already running a request: one request at a time per "
-                    "Client; use another Client for a concurrent generation"
-                )
-            await self._discard()  # the abandoned request's connection: cancel it
-        owner = self._busy = claim
+        await self._claim(claim)
+        owner = claim
         if not request.id:
             request = request.model_copy(update={"id": self.new_request_id()})
         request_id = request.id
@@ -408,6 +475,221 @@ class Client:
                 await self._discard()
             self._release(owner)
 
+    # --- every wire ---------------------------------------------------------------------
+
+    def check(self, request: ChatRequest) -> list[Problem]:
+        """What this daemon cannot take in ``request`` (errors) or may ignore (notes)."""
+        return request_problems(request, self.profile)
+
+    def chat(self, request: ChatRequest) -> AsyncGenerator[AnswerEvent, None]:
+        """Send ``request`` on this daemon's wire and yield its answer events, ending with
+        the terminal :class:`Finished` or :class:`Failed` (yielded, not raised).
+
+        Refused before anything is sent, with :class:`UnsupportedByDaemon` naming the field
+        and the release that has it, when the wire or release cannot carry a field
+        (:meth:`check`; notes do not refuse). Otherwise raises as :meth:`generate` does;
+        after any error, a cancel or an early close the connection is closed and the next
+        request redials.
+        """
+        claim = _Claim()
+        events = self._chat(request, claim)
+        claim.frames = weakref.ref(events)  # type: ignore[arg-type]
+        return events
+
+    async def _chat(self, request: ChatRequest, claim: _Claim) -> AsyncGenerator[AnswerEvent, None]:
+        for problem in self.check(request):
+            if problem.severity == "error":
+                raise UnsupportedByDaemon(
+                    f"{problem.message} (the request was not sent)", field=problem.field
+                )
+        if not request.id:
+            request = request.with_id(self.new_request_id())
+        if self.wire == "v1":
+            async with contextlib.aclosing(self._generate(to_v1_request(request), claim)) as frames:
+                async for frame in frames:
+                    yield from_v1_frame(frame)
+            return
+        async with contextlib.aclosing(self._chat_v2(request, claim)) as events:
+            async for event in events:
+                yield event
+
+    def _encode_v2(self, request: ChatRequest) -> list[bytes]:
+        if self.wire == "v2":
+            return encode_lp_request(request)
+        if ndjson_request_size(request) > MAX_FRAME_BYTES:
+            raise InvalidRequest(
+                f"the request is {ndjson_request_size(request):,} bytes as one v2 NDJSON line, "
+                f"past the {MAX_FRAME_BYTES:,}-byte line cap (attachments travel inline as "
+                "base64 on inferd 0.2–0.3): send fewer or smaller attachments (the request "
+                "was not sent)"
+            )
+        return [encode_ndjson_request(request)]
+
+    async def _chat_v2(
+        self, request: ChatRequest, claim: _Claim
+    ) -> AsyncGenerator[AnswerEvent, None]:
+        """The v2 wires: one request in flight, frames until the terminal one (§5, §6)."""
+        if self.endpoint.kind == "tcp":
+            raise InvalidRequest(
+                f"inferd-tui speaks v2 over Unix sockets only, not TCP ({self.address})"
+            )
+        await self._claim(claim)
+        owner = claim
+        request_id = request.id
+        outgoing = self._encode_v2(request)
+        length_prefixed = self.wire == "v2"
+        protocol = WIRE_TITLE[self.wire]
+        parts: list[str] = []
+        completed = False
+        conn: _Connection | None = None
+        try:
+            for attempt in (1, 2):
+                conn = await self._connection()
+                reused = conn.requests > 0
+                stream = conn.stream
+                try:
+                    for chunk in outgoing:
+                        await stream.send(chunk)
+                except _CLOSED as exc:
+                    await self._discard()
+                    if reused and attempt == 1:
+                        continue
+                    raise UnexpectedEof(
+                        f"the daemon at {self.address} closed the connection before the "
+                        "request could be sent; retry in a moment",
+                        request_id=request_id,
+                    ) from exc
+                conn.requests += 1
+                got_frame = False
+                cut_short = False
+                at_eof = False
+                payloads: list[bytes] = []
+                while True:
+                    payload_iter = iter(payloads)
+                    for payload in payload_iter:
+                        if not payload:
+                            continue
+                        try:
+                            event = parse_v2_response(payload, protocol=protocol)
+                        except MalformedFrame:
+                            if not at_eof or length_prefixed:
+                                raise
+                            cut_short = True  # an unterminated last line: died mid-write
+                            break
+                        conn.frames += 1
+                        got_frame = True
+                        if isinstance(event, TextDelta | ThinkingDelta):
+                            if event.request_id != request_id:
+                                raise self._stray_event(event, request_id)
+                            if isinstance(event, TextDelta):
+                                parts.append(event.text)
+                        elif isinstance(event, Finished | Failed):
+                            # "" is the id of a decode error, sent before any request.
+                            if event.request_id != request_id and (
+                                isinstance(event, Finished) or event.request_id
+                            ):
+                                raise self._stray_event(event, request_id)
+                            completed = True
+                            trailing = any(payload_iter) or self._buffered(conn) > 0
+                            if trailing or _v2_daemon_closes_after(event):
+                                await self._discard()
+                            self._release(owner)
+                            yield event
+                            return
+                        elif event.request_id and event.request_id != request_id:
+                            raise self._stray_event(event, request_id)
+                        yield event
+                    if at_eof:
+                        break
+                    try:
+                        chunk = await stream.receive(CHUNK_SIZE)
+                    except _CLOSED:
+                        at_eof = True
+                        if length_prefixed:
+                            try:
+                                conn.frame_decoder.finish()
+                            except MalformedFrame:
+                                cut_short = True
+                            payloads = []
+                        else:
+                            tail = conn.decoder.finish()
+                            payloads = [tail] if tail else []
+                    else:
+                        payloads = self._payloads(conn, chunk)
+                await self._discard()
+                if not got_frame and reused and attempt == 1:
+                    continue
+                raise self._closed_error(conn, request_id, parts, cut_short=cut_short)
+        except FrameTooLarge as exc:
+            raise FrameTooLarge(exc.size, exc.limit, address=self.address, unit=exc.unit) from exc
+        except MalformedFrame as exc:
+            raise MalformedFrame(
+                exc.hint, line=exc.line, address=self.address, protocol=exc.protocol
+            ) from exc
+        finally:
+            if not completed and conn is self._conn:
+                await self._discard()
+            self._release(owner)
+
+    def _payloads(self, conn: _Connection, chunk: bytes) -> list[bytes]:
+        """The JSON payloads ``chunk`` completed; a BLOB from the daemon is a protocol error
+        (§2: the daemon only ever sends JSON frames)."""
+        if self.wire != "v2":
+            return conn.decoder.feed(chunk)
+        payloads = []
+        for frame in conn.frame_decoder.feed(chunk):
+            if not frame.is_json:
+                raise MalformedFrame(
+                    f"the daemon sent a BLOB frame ({len(frame.payload):,} bytes); daemons "
+                    "only send JSON frames",
+                    protocol=WIRE_TITLE["v2"],
+                )
+            payloads.append(frame.payload)
+        return payloads
+
+    def _buffered(self, conn: _Connection) -> int:
+        return conn.frame_decoder.buffered if self.wire == "v2" else conn.decoder.buffered
+
+    def _stray_event(self, event: AnswerEvent, request_id: str) -> ProtocolError:
+        return ProtocolError(
+            f"the daemon at {self.address} sent a {type(event).__name__} for request "
+            f"{_shown(event.request_id)} while answering {_shown(request_id)}; the connection "
+            "was closed and the next request starts on a new one",
+            address=self.address,
+            title="frame for another request",
+        )
+
+    async def _claim(self, claim: _Claim) -> None:
+        if self._busy is not None and self._busy is not claim:
+            if not self._busy.abandoned:
+                raise RuntimeError(
+                    "this Client is already running a request: one request at a time per "
+                    "Client; use another Client for a concurrent generation"
+                )
+            await self._discard()  # the abandoned request's connection: cancel it
+        self._busy = claim
+
+    async def complete_chat(self, request: ChatRequest) -> tuple[list[AnswerEvent], Finished]:
+        """Collect a whole answer on any wire; an error frame raises :class:`DaemonError`."""
+        events: list[AnswerEvent] = []
+        parts: list[str] = []
+        async with contextlib.aclosing(self.chat(request)) as stream:
+            async for event in stream:
+                if type(event) is Finished:
+                    return events, event
+                if type(event) is Failed:
+                    raise DaemonError(
+                        event.code,
+                        event.message,
+                        request_id=event.request_id,
+                        partial_text="".join(parts),
+                        address=self.address,
+                    )
+                if type(event) is TextDelta:
+                    parts.append(event.text)
+                events.append(event)
+        raise AssertionError("chat() ended without a terminal event")  # pragma: no cover
+
     def _stray_frame(
         self, frame: TokenFrame | DoneFrame | ErrorFrame, request_id: str
     ) -> ProtocolError:
@@ -464,6 +746,22 @@ class Client:
                         address=self.address,
                     )
         raise AssertionError("generate() ended without a terminal frame")  # pragma: no cover
+
+
+#: Messages of v2 errors after which the daemon closes the connection (§6's table); resolve,
+#: admission and backend errors keep it open.
+_V2_CLOSING_PREFIXES = ("decode:", "malformed frame:", "invalid request: request declares")
+_V2_CLOSING_CODES = frozenset({"frame_too_large", "wire_version_unsupported"})
+
+
+def _v2_daemon_closes_after(event: AnswerEvent) -> bool:
+    if type(event) is not Failed:
+        return False
+    return (
+        not event.request_id
+        or event.code in _V2_CLOSING_CODES
+        or event.message.startswith(_V2_CLOSING_PREFIXES)
+    )
 
 
 def _daemon_closes_after(frame: DoneFrame | ErrorFrame) -> bool:

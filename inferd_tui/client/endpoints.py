@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import Literal
 
 INFER_SOCKET_NAME = "infer.sock"
+#: 0.4+ serves the length-prefixed wire here instead of infer.sock (protocol-v2.md §1).
+LP_SOCKET_NAME = "inferd.sock"
+V2_NDJSON_SOCKET_NAME = "infer.v2.sock"
 ADMIN_SOCKET_NAME = "admin.sock"
 DEFAULT_TCP_PORT = 47321
 
@@ -200,7 +203,7 @@ def _choose_run_dir(places: list[_Place], considered: int) -> int | None:
     Either socket counts: a booting daemon has bound only its admin socket so far.
     """
     for index, place in enumerate(places[:considered]):
-        for name in (INFER_SOCKET_NAME, ADMIN_SOCKET_NAME):
+        for name in (INFER_SOCKET_NAME, LP_SOCKET_NAME, V2_NDJSON_SOCKET_NAME, ADMIN_SOCKET_NAME):
             if path_state(place.path / name) == "exists":
                 return index
     return None

@@ -40,6 +40,11 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="name of the environment variable holding the TCP API key (default INFERD_API_KEY)",
     )
+    parser.add_argument(
+        "--wire",
+        choices=("auto", "v1", "v2"),
+        help="the wire to speak: auto (ask the daemon, the default), v1, or v2",
+    )
     parser.add_argument("--config", metavar="PATH", help="configuration file to use")
     parser.add_argument(
         "--demo",

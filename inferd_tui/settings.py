@@ -53,6 +53,7 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "api_key_env": ("endpoint.api_key_env", "--api-key-env"),
     "theme": ("theme", "--theme"),
     "no_save": ("no_save", "--no-save"),
+    "wire": ("wire", "--wire"),
 }
 # Inference targets are one choice: setting one in a layer overrides the other from below.
 _EXCLUSIVE_TARGETS: Final = ("endpoint.socket", "endpoint.tcp")
@@ -170,6 +171,10 @@ class Settings(_Frozen):
     ready_timeout_s: float = Field(default=30.0, gt=0)
     system_prompt: str = ""
     sampling: SamplingDefaults = SamplingDefaults()
+    # Which wire to speak: "auto" asks the daemon (protocol-v2.md §9); v1 / v2 force one.
+    wire: Literal["auto", "v1", "v2"] = "auto"
+    # Images are scaled down so their long side is at most this many pixels (0: never).
+    max_image_side: int = Field(default=2048, ge=0)
 
     def resolved_data_dir(self) -> Path:
         if self.data_dir is not None:

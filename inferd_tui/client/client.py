@@ -269,6 +269,9 @@ class Client:
 
     #: How the wire was chosen, when :meth:`connect` chose it.
     wire_choice: WireChoice | None = None
+    #: Called with every response payload exactly as received (a v1 or v2 NDJSON line,
+    #: an LP frame's JSON), before it is parsed: ``ask --json`` prints them.
+    tap: Callable[[bytes], None] | None = None
 
     @property
     def wire(self) -> Wire:
@@ -422,6 +425,8 @@ class Client:
                     for line in line_iter:
                         if not line:
                             continue
+                        if self.tap is not None:
+                            self.tap(line)
                         try:
                             frame = parse_response(line)
                         except MalformedFrame:
@@ -569,6 +574,8 @@ class Client:
                     for payload in payload_iter:
                         if not payload:
                             continue
+                        if self.tap is not None:
+                            self.tap(payload)
                         try:
                             event = parse_v2_response(payload, protocol=protocol)
                         except MalformedFrame:

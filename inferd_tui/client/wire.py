@@ -276,40 +276,67 @@ async def choose_wire(
     return WireChoice(chosen, endpoint, eras, backends, tuple(reasons), tuple(also))
 
 
+_BY_NAME: dict[str, tuple[Wire, EraRange]] = {
+    LP_SOCKET_NAME: ("v2", EraRange("0.4", "0.8")),
+    V1_SOCKET_NAME: ("v1", EraRange("0.1", "0.3")),
+    V2_NDJSON_SOCKET_NAME: ("v2-ndjson", EraRange("0.2", "0.3")),
+}
+
+
+async def _answers(path: Path) -> ConnectError | None:
+    """Whether something listens at ``path`` (connect and close; nothing is sent)."""
+    try:
+        stream = await connect(Endpoint.unix(path), timeout=DEFAULT_PROBE_TIMEOUT_S)
+    except ConnectError as exc:
+        return exc
+    with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+        await stream.aclose()
+    return None
+
+
 async def _from_files_or_probe(
     explicit_path: Path | None, directory: Path, probe_timeout: float, reasons: list[str]
 ) -> tuple[Wire | None, EraRange]:
-    """§9 steps 2 and 3: the socket files, then the probe of the one that answers."""
-    candidates: list[tuple[Path, Wire, EraRange]] = []
+    """§9 steps 2 and 3: the socket files (skipping stale ones), then the probe of a
+    socket whose name says nothing."""
     if explicit_path is not None:
-        candidates.append((explicit_path, "v1", ANY_ERA))
-    else:
-        candidates += [
-            (directory / LP_SOCKET_NAME, "v2", EraRange("0.4", "0.8")),
-            (directory / V1_SOCKET_NAME, "v1", EraRange("0.1", "0.3")),
-            (directory / V2_NDJSON_SOCKET_NAME, "v2-ndjson", EraRange("0.2", "0.3")),
-        ]
-    for path, by_name, eras in candidates:
-        if path_state(path) != "exists":
-            continue
+        known = _BY_NAME.get(explicit_path.name)
+        if known is not None:
+            reasons.append(f"{explicit_path.name} is the socket name of {known[1].describe()}")
+            return known
+        if path_state(explicit_path) != "exists":
+            reasons.append(f"{explicit_path} does not exist yet: nothing to go on")
+            return None, ANY_ERA
         try:
-            answer = await probe_wire(Endpoint.unix(path), probe_timeout)
+            answer = await probe_wire(Endpoint.unix(explicit_path), probe_timeout)
         except ConnectError as exc:
-            reasons.append(f"{path}: {exc.title} (a stale socket file?)")
-            continue
+            reasons.append(f"{explicit_path}: {exc.title} (a stale socket file?)")
+            return None, ANY_ERA
         if answer == "lp":
-            reasons.append(f"{path} answered the probe with a length-prefixed frame → inferd 0.4+")
+            reasons.append(
+                f"{explicit_path} answered the probe with a length-prefixed frame → inferd 0.4+"
+            )
             return "v2", EraRange("0.4", "0.8")
         if answer == "ndjson":
-            wire: Wire = by_name if by_name != "v2" else "v1"
-            reasons.append(f"{path} answered the probe with an NDJSON line → inferd 0.1–0.3")
-            return wire, eras if by_name != "v2" else EraRange("0.1", "0.3")
+            reasons.append(f"{explicit_path} answered the probe with an NDJSON line → inferd ≤ 0.3")
+            return "v1", EraRange("0.1", "0.3")
         reasons.append(
-            f"{path} did not answer the probe within {probe_timeout:g} s (an NDJSON socket "
-            "waiting for a newline, or a busy daemon)"
+            f"{explicit_path} did not answer the probe within {probe_timeout:g} s (an NDJSON "
+            "socket waiting for a newline, or a busy daemon)"
             if answer == "silent"
-            else f"{path} closed the connection without answering the probe"
+            else f"{explicit_path} closed the connection without answering the probe"
         )
-    if not reasons or all("probe" not in reason for reason in reasons):
-        reasons.append("no generation socket yet: nothing to go on")
+        return None, ANY_ERA
+    for name in (LP_SOCKET_NAME, V1_SOCKET_NAME):
+        path = directory / name
+        if path_state(path) != "exists":
+            continue
+        failure = await _answers(path)
+        if failure is not None:
+            reasons.append(f"{path} exists but {failure.title}: a stale socket file, skipped")
+            continue
+        wire, eras = _BY_NAME[name]
+        reasons.append(f"{path} is listening → {eras.describe()}")
+        return wire, eras
+    reasons.append("no generation socket yet: nothing to go on")
     return None, ANY_ERA

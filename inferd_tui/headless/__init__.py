@@ -21,6 +21,22 @@ from inferd_tui.cli import add_endpoint_arguments
 _ENDPOINT_DESTS = frozenset({"socket", "tcp", "admin", "api_key_env", "config", "demo"})
 
 
+class _AppendAttachment(argparse.Action):
+    """``--image``/``--audio`` into one list of ``(kind, path)``, so their order is kept."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        kind = "image" if option_string == "--image" else "audio"
+        items = list(getattr(namespace, self.dest, None) or [])
+        items.append((kind, values))
+        setattr(namespace, self.dest, items)
+
+
 def _endpoint_flags(parser: argparse.ArgumentParser) -> None:
     add_endpoint_arguments(parser)
     for action in parser._actions:
@@ -88,7 +104,40 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     ask.add_argument(
         "--image-token-budget", type=int, metavar="N", help="one of 70, 140, 280, 560, 1120"
     )
-    ask.add_argument("--grammar", metavar="FILE", help="GBNF grammar (checked before sending)")
+    ask.add_argument("--grammar", metavar="FILE", help="GBNF grammar (v1 daemons; checked first)")
+    ask.add_argument(
+        "--image",
+        metavar="PATH",
+        action=_AppendAttachment,
+        dest="attachments",
+        help="attach an image (PNG, JPEG, WebP, GIF); repeatable, kept in order",
+    )
+    ask.add_argument(
+        "--audio",
+        metavar="PATH",
+        action=_AppendAttachment,
+        dest="attachments",
+        help="attach audio (WAV, FLAC, OGG); repeatable, kept in order with --image",
+    )
+    ask.add_argument(
+        "--schema", metavar="FILE", help="JSON schema the answer must match (inferd 0.5+)"
+    )
+    ask.add_argument(
+        "--thinking", action="store_true", help="ask the model to think first (inferd 0.5.1+)"
+    )
+    ask.add_argument(
+        "--no-thinking-output",
+        action="store_true",
+        help="drop thinking instead of printing it (dimmed) on stderr",
+    )
+    ask.add_argument(
+        "--tools", metavar="FILE", help='JSON array of {"name","description","input_schema"}'
+    )
+    ask.add_argument(
+        "--tool-choice",
+        choices=("auto", "required", "none"),
+        help="whether the model must call a tool (inferd 0.8+; needs --tools)",
+    )
     ask.add_argument("--json", action="store_true", help="print every response frame as NDJSON")
     ask.add_argument(
         "--wait",

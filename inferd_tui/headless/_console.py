@@ -36,6 +36,7 @@ EXIT_USAGE = 2
 EXIT_INVALID_REQUEST = 3
 EXIT_DAEMON_ERROR = 4
 EXIT_QUEUE_FULL = 5
+EXIT_BAD_ANSWER = 6
 EXIT_INTERRUPTED = 130
 
 # Inside JSON strings only: json.dumps escapes C0 and quotes, never these.

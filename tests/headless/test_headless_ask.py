@@ -20,6 +20,8 @@ from headless_helpers import (
 from inferd_tui.client import Client, Endpoint, Message, Request, resolve_endpoints
 from inferd_tui.headless import ask as ask_module
 from inferd_tui.mock_daemon import MockConfig
+from inferd_tui.proto import SamplingParams
+from inferd_tui.proto.chat import ChatMessage, ChatRequest
 
 pytestmark = pytest.mark.anyio
 
@@ -182,7 +184,9 @@ async def test_ask_queue_full_then_admitted(short_tmp: Path) -> None:
     resolution = resolve_endpoints(
         socket=short_tmp / "infer.sock", admin=short_tmp / "admin.sock", env={}
     )
-    request = Request(messages=[Message(role="user", content="hi")], max_tokens=1)
+    request = ChatRequest(
+        messages=(ChatMessage.text("user", "hi"),), sampling=SamplingParams(max_tokens=1)
+    )
     console = make_console()
     async with running(config) as daemon, anyio.create_task_group() as task_group:
         await daemon.wait_ready()
@@ -289,12 +293,23 @@ async def test_ask_that_runs_out_of_wait_says_the_daemon_is_still_loading(
     assert result.err.rstrip().endswith("give it longer with --wait SECONDS")
 
 
-async def test_ask_v04_daemon(short_tmp: Path) -> None:
+async def test_ask_v04_daemon_with_an_old_infer_sock_setting(short_tmp: Path) -> None:
+    """--socket …/infer.sock, as configured for 0.3; the admin socket says 0.4+, so the
+    length-prefixed wire is spoken on inferd.sock beside it, with no wire flag."""
     async with running(daemon_config(short_tmp, era="0.4")) as daemon:
         await daemon.wait_ready()
         result = await invoke(["ask", "--wait", "0", *endpoint_flags(short_tmp), "hello"])
+    assert result.code == 0, result.err
+    assert result.out == "mock-response\n"
+    assert "stop: end_turn" in result.err
+
+
+async def test_ask_wire_v1_on_a_v04_daemon_says_why(short_tmp: Path) -> None:
+    async with running(daemon_config(short_tmp, era="0.4")) as daemon:
+        await daemon.wait_ready()
+        result = await invoke(["ask", "--wire", "v1", *endpoint_flags(short_tmp), "hello"])
     assert result.code == 2
-    assert "protocol v1 is gone" in result.err
+    assert "removed protocol v1" in result.err
 
 
 async def test_ask_daemon_invalid_request_exits_3(short_tmp: Path) -> None:

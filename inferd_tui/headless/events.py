@@ -16,7 +16,7 @@ from inferd_tui.proto.models import AdminEvent, AdminStatus, LoadPhase
 #: Weight of the newest sample in the smoothed download rate.
 RATE_SMOOTHING = 0.3
 
-_CAPABILITY_FLAGS = ("v2", "vision", "audio", "tools", "thinking", "embed")
+_CAPABILITY_FLAGS = ("v2", "vision", "audio", "tools", "thinking", "embed", "rerank")
 # Keys each known rendering already shows (the rest are printed as key=value).
 _SHOWN_BY_PHASE: dict[str, frozenset[str]] = {
     LoadPhase.CHECKING_LOCAL: frozenset({"path"}),
@@ -37,6 +37,7 @@ _CAPABILITY_KEYS = frozenset(
         "device_name",
         "vram_total_bytes",
         "wire_version",
+        "audio_sample_rate",
     }
 )
 
@@ -121,8 +122,10 @@ def describe_capabilities(event: AdminEvent) -> str:
         parts.append(f"vram={human_bytes(event.vram_total_bytes)}")
     features = [name for name in _CAPABILITY_FLAGS if getattr(event, name) is True]
     parts.append(f"features={','.join(features) or 'none'}")
+    if event.audio_sample_rate is not None:
+        parts.append(f"audio_sample_rate={event.audio_sample_rate}")
     if event.announces_v2_only:
-        parts.append(f"wire_version={safe(event.wire_version)} (daemon 0.4+: protocol v1 is gone)")
+        parts.append(f"wire_version={safe(event.wire_version)}")
     parts.extend(_extras(event, _CAPABILITY_KEYS))
     return " ".join(parts)
 

@@ -6,9 +6,10 @@ Exit status:
   be reached but the inference socket accepts a connection, which *is* the ready signal
   (protocol §2, Pattern A) — a note says admin was unavailable.
 * 1 — reachable but not ready (starting, loading, restarting, draining, unknown states).
-* 2 — unreachable (the reason and the paths tried are printed), or a daemon 0.4+ whose
-  capabilities carry ``wire_version``: it no longer serves protocol v1, so waiting will not
-  help a v1 client (unlike exit 1).
+* 2 — unreachable (the reason and the paths tried are printed).
+
+Once the daemon has said what it is, the line (and ``--json``'s ``era``/``wire``) names its
+release range, the wire inferd-tui speaks to it and where, and every backend's capabilities.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from inferd_tui.client import (
     connect,
     read_admin_state,
 )
+from inferd_tui.client.wire import WireChoice, WireSetting, choose_wire
 from inferd_tui.headless._console import (
     EXIT_NOT_READY,
     EXIT_OK,
@@ -36,6 +38,7 @@ from inferd_tui.headless._console import (
     safe,
 )
 from inferd_tui.headless.events import describe_capabilities, describe_event, raw_event
+from inferd_tui.proto.eras import eras_from_capabilities
 from inferd_tui.runtime import Runtime
 
 ADMIN_TIMEOUT_S = 5.0
@@ -44,7 +47,9 @@ PROBE_TIMEOUT_S = 5.0
 
 async def main(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:
     async with demo_daemon(runtime, boot="instant"):
-        return await report_status(runtime.resolution, console, as_json=args.json)
+        return await report_status(
+            runtime.resolution, console, as_json=args.json, wire=runtime.loaded.settings.wire
+        )
 
 
 async def probe_inference(resolution: EndpointResolution) -> ConnectError | None:
@@ -58,7 +63,13 @@ async def probe_inference(resolution: EndpointResolution) -> ConnectError | None
     return None
 
 
-async def report_status(resolution: EndpointResolution, console: Console, *, as_json: bool) -> int:
+async def report_status(
+    resolution: EndpointResolution,
+    console: Console,
+    *,
+    as_json: bool,
+    wire: WireSetting = "auto",
+) -> int:
     admin = resolution.admin
     paths = {"admin": str(admin) if admin else None, "inference": resolution.inference.display}
     admin_error: InferdError
@@ -72,7 +83,10 @@ async def report_status(resolution: EndpointResolution, console: Console, *, as_
         except InferdError as exc:
             admin_error = exc
         else:
-            return _report_snapshot(snapshot, paths, console, as_json=as_json)
+            choice: WireChoice | None = None
+            with contextlib.suppress(InferdError):
+                choice = await choose_wire(resolution, wire=wire)
+            return _report_snapshot(snapshot, choice, paths, console, as_json=as_json)
 
     # Admin is unavailable: a connection to the inference socket is the ready signal.
     inference_error = await probe_inference(resolution)
@@ -123,45 +137,49 @@ async def report_status(resolution: EndpointResolution, console: Console, *, as_
 
 
 def _report_snapshot(
-    snapshot: AdminSnapshot, paths: dict[str, Any], console: Console, *, as_json: bool
+    snapshot: AdminSnapshot,
+    choice: WireChoice | None,
+    paths: dict[str, Any],
+    console: Console,
+    *,
+    as_json: bool,
 ) -> int:
     state = snapshot.state
     ready = snapshot.ready
     # Capabilities come before `ready`: before that the era is not known yet.
-    era = snapshot.era if ready or snapshot.capabilities else None
-    v1_gone = era == "0.4+"
-    code = EXIT_UNREACHABLE if v1_gone else EXIT_OK if ready else EXIT_NOT_READY
+    known = ready or bool(snapshot.capabilities)
+    eras = (
+        eras_from_capabilities([event.details() for event in snapshot.capabilities])
+        if known
+        else None
+    )
+    code = EXIT_OK if ready else EXIT_NOT_READY
+    wire = choice.wire if choice is not None and eras is not None else None
     if as_json:
         console.json(
             {
                 "reachable": True,
-                "ready": code == EXIT_OK,
+                "ready": ready,
                 "state": state.status,
                 "phase": state.phase,
                 "details": state.details(),
                 "capabilities": [raw_event(event) for event in snapshot.capabilities],
-                "era": era,
-                "v1": None if era is None else not v1_gone,
+                "era": eras.short if eras is not None else None,
+                "wire": wire,
+                "v1": None if eras is None else eras.any("v1"),
                 "source": "admin",
-                "paths": paths,
+                "paths": {**paths, "generation": choice.endpoint.display if choice else None},
             }
         )
         return code
     line = describe_event(state)
     extras = []
-    if era is not None and not v1_gone:  # for 0.4+ the capabilities say it already
-        extras.append(f"daemon {era}")
+    if eras is not None:
+        extras.append(eras.describe())
+    if choice is not None and wire is not None:
+        extras.append(f"wire {wire} on {safe(choice.endpoint.display)}")
     extras.extend(describe_capabilities(event) for event in snapshot.capabilities)
     if extras:
         line += " (" + "; ".join(extras) + ")"
-    if v1_gone:  # never a line starting "ready" that a script could take for usable
-        line = f"v1 unavailable: daemon {line}"
     console.line(f"{line} — admin {safe(paths['admin'])}")
-    if v1_gone:
-        wire = next((e.wire_version for e in snapshot.capabilities if e.announces_v2_only), None)
-        console.line(
-            f"protocol v1 is gone: this daemon is inferd 0.4 or later (wire_version "
-            f"{safe(wire)}) and no longer serves v1 on {paths['inference']}; use an inferd "
-            "0.3.x daemon, or a client that speaks v2"
-        )
     return code

@@ -41,7 +41,9 @@ async def test_status_ready(short_tmp: Path) -> None:
         await daemon.wait_ready()
         result = await invoke(["status", *endpoint_flags(short_tmp)])
     assert result.code == 0
-    assert result.out.startswith("ready (daemon 0.2–0.3; backend=mock accelerator=cpu")
+    assert result.out.startswith(
+        f"ready (inferd 0.2–0.3; wire v1 on {short_tmp / 'infer.sock'}; backend=mock accelerator=cpu"
+    )
     assert str(short_tmp / "admin.sock") in result.out
 
 
@@ -101,29 +103,29 @@ async def test_status_json_ready(short_tmp: Path) -> None:
     assert result.code == 0
     assert report["state"] == "ready"
     assert report["ready"] is True
-    assert report["era"] == "0.2–0.3"
+    assert report["era"] == "0.2-0.3"
+    assert report["wire"] == "v1"
     assert report["v1"] is True
     assert report["source"] == "admin"
     assert [c["backend"] for c in report["capabilities"]] == ["mock"]
     assert report["paths"]["admin"] == str(short_tmp / "admin.sock")
 
 
-async def test_status_v04_daemon_says_v1_is_gone(short_tmp: Path) -> None:
+async def test_status_v04_daemon_names_era_and_wire(short_tmp: Path) -> None:
     async with running(daemon_config(short_tmp, era="0.4")) as daemon:
         await daemon.wait_ready()
         result = await invoke(["status", *endpoint_flags(short_tmp)])
         as_json = await invoke(["status", "--json", *endpoint_flags(short_tmp)])
-    assert result.code == 2
-    assert result.out.startswith("v1 unavailable: daemon ready (")
-    assert result.out.count("daemon 0.4+") == 1
-    assert "protocol v1 is gone" in result.out
-    assert "wire_version 2" in result.out
+    assert result.code == 0
+    assert result.out.startswith(
+        f"ready (inferd 0.4 or later; wire v2 on {short_tmp / 'inferd.sock'}; backend=mock"
+    )
+    assert "wire_version=1" in result.out
     report = json.loads(as_json.out)
-    assert as_json.code == 2
-    assert report["era"] == "0.4+"
-    assert report["v1"] is False
-    assert report["state"] == "ready"
-    assert report["ready"] is False
+    assert as_json.code == 0
+    assert (report["era"], report["wire"], report["v1"]) == ("0.4+", "v2", False)
+    assert report["paths"]["generation"] == str(short_tmp / "inferd.sock")
+    assert report["ready"] is True
 
 
 async def test_status_admin_down_but_inference_up_is_ready(short_tmp: Path) -> None:
@@ -167,7 +169,8 @@ async def test_status_from_the_environment(
 async def test_status_demo() -> None:
     result = await invoke(["status", "--demo"])
     assert result.code == 0, result
-    assert result.out.startswith("ready (daemon 0.2–0.3; backend=demo")
+    assert result.out.startswith("ready (inferd 0.2–0.3; wire v1 on ")
+    assert "backend=demo" in result.out
 
 
 # --- watch -------------------------------------------------------------------------------

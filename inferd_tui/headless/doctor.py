@@ -25,18 +25,20 @@ from inferd_tui.client import (
     AdminSnapshot,
     Candidate,
     Client,
+    ConnectError,
     DaemonError,
     EndpointResolution,
+    IncompatibleDaemon,
     InferdError,
-    Message,
-    Request,
     connect,
     path_state,
     read_admin_state,
 )
+from inferd_tui.client.wire import WireChoice, choose_wire
 from inferd_tui.headless._console import Console, demo_daemon, safe, to_json
 from inferd_tui.headless.events import raw_event
-from inferd_tui.proto.models import Role
+from inferd_tui.proto.chat import ChatMessage, ChatRequest
+from inferd_tui.proto.models import Role, SamplingParams
 from inferd_tui.runtime import Runtime
 from inferd_tui.settings import ConfigError, LoadedSettings, check_against_app
 
@@ -256,18 +258,18 @@ async def doctor(
     admin_file_ok = admin is not None and check_socket_file(report, "admin socket", admin, who)
 
     snapshot = await _check_admin(report, admin, admin_file_ok)
-    era_ok = _check_era(report, snapshot)
+    choice = await _check_wire(report, resolution, snapshot, loaded.settings.wire)
     _note_other_sockets(report, resolution)
 
     connected = False
-    if not era_ok:
-        report.add("skip", "inference socket: a daemon 0.4+ serves no protocol v1")
-    elif not inference_file_ok:
+    if choice is None:
+        report.add("skip", "inference connection: no wire this daemon speaks was chosen")
+    elif not inference_file_ok and choice.endpoint == inference:
         report.add("skip", f"inference connection: {inference.display} is not usable")
     else:
-        connected = await _check_connect(report, resolution)
-    if connected:
-        await _check_round_trip(report, resolution, round_trip_timeout)
+        connected = await _check_connect(report, choice)
+    if connected and choice is not None:
+        await _check_round_trip(report, resolution, choice, round_trip_timeout)
     else:
         report.add("skip", "round trip: the inference socket is not reachable")
     _check_api_key(report, resolution)
@@ -308,32 +310,46 @@ async def _check_admin(report: Report, admin: Path | None, file_ok: bool) -> Adm
     return snapshot
 
 
-def _check_era(report: Report, snapshot: AdminSnapshot | None) -> bool:
-    """False only for a daemon that no longer speaks v1."""
-    if snapshot is None:
-        report.add("skip", "daemon era: needs the admin socket")
-        return True
-    if not snapshot.ready and not snapshot.capabilities:
+async def _check_wire(
+    report: Report, resolution: EndpointResolution, snapshot: AdminSnapshot | None, wire: str
+) -> WireChoice | None:
+    """Which wire the daemon speaks and where, and why; explains a wrong-wire setup."""
+    if snapshot is not None and not snapshot.ready and not snapshot.capabilities:
+        report.add("warn", "daemon era: not known yet (capabilities arrive just before `ready`)")
+    try:
+        choice = await choose_wire(resolution, wire=wire)  # type: ignore[arg-type]
+    except IncompatibleDaemon as exc:
+        report.add("FAIL", f"wire: {exc.title}", hint=exc.hint)
+        return None
+    report.add(
+        "ok",
+        f"wire: {choice.wire} ({choice.describe()})",
+        details=[f"why: {reason}" for reason in choice.reasons],
+    )
+    given = resolution.inference
+    if (
+        given.kind == "unix"
+        and given.path is not None
+        and choice.wire == "v2"
+        and given.path.name == "infer.sock"
+    ):
         report.add(
             "warn",
-            "daemon era: not known yet (capabilities arrive just before `ready`)",
+            f"socket setting: {given.display} is a v1 socket path, but this daemon is "
+            f"{choice.eras.describe()} and serves {choice.endpoint.display}",
+            hint=f"point --socket / INFERD_UDS / endpoint.socket at {choice.endpoint.display} "
+            "(or remove the setting: the default finds it)",
         )
-        return True
-    era = snapshot.era
-    if era == "0.4+":
+    split = [c.path for c in resolution.inference_candidates if c.exists and c.path is not None]
+    tmp_dirs = {str(path.parent) for path in split if str(path.parent).startswith("/tmp/inferd")}
+    if len(tmp_dirs) > 1:
         report.add(
-            "FAIL",
-            "daemon era: 0.4+ (capabilities carry wire_version): protocol v1 is gone",
-            hint="use an inferd 0.3.x daemon, or a client that speaks the v2 wire",
+            "warn",
+            f"sockets in both {' and '.join(sorted(tmp_dirs))}",
+            hint="the daemon uses /tmp/inferd-<uid>, older clients /tmp/inferd: one of them "
+            "is left over from another daemon; remove the stale one",
         )
-        return False
-    meaning = (
-        "no capabilities frame: v1 on infer.sock"
-        if era == "0.1"
-        else "capabilities without wire_version: v1 on infer.sock"
-    )
-    report.add("ok", f"daemon era: {era} ({meaning})")
-    return True
+    return choice
 
 
 def _note_other_sockets(report: Report, resolution: EndpointResolution) -> None:
@@ -348,31 +364,41 @@ def _note_other_sockets(report: Report, resolution: EndpointResolution) -> None:
                 report.add("ok", f"also present: {path} — {meaning}")
 
 
-async def _check_connect(report: Report, resolution: EndpointResolution) -> bool:
+async def _check_connect(report: Report, choice: WireChoice) -> bool:
     started = anyio.current_time()
+    endpoint = choice.endpoint
     try:
-        stream = await connect(resolution.inference)
+        stream = await connect(endpoint)
     except InferdError as exc:
-        report.add("FAIL", f"inference connection: {exc.title}", hint=exc.hint)
+        hint = exc.hint
+        if isinstance(exc, ConnectError) and exc.title == "connection refused":
+            hint += (
+                " — a socket file nobody listens on is left over from a crash: the daemon "
+                "replaces it when it starts"
+            )
+        report.add("FAIL", f"inference connection: {exc.title}", hint=hint)
         return False
     elapsed = (anyio.current_time() - started) * 1000
     with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
         await stream.aclose()
-    report.add("ok", f"inference connection: {resolution.inference.display} in {elapsed:.0f} ms")
+    report.add("ok", f"inference connection: {endpoint.display} in {elapsed:.0f} ms")
     return True
 
 
 async def _check_round_trip(
     report: Report,
     resolution: EndpointResolution,
+    choice: WireChoice,
     timeout: float,  # noqa: ASYNC109 - a deadline for one round trip
 ) -> None:
-    request = Request(messages=[Message(role=Role.USER, content="ping")], max_tokens=1)
+    request = ChatRequest(
+        messages=(ChatMessage.text(Role.USER, "ping"),), sampling=SamplingParams(max_tokens=1)
+    )
     started = anyio.current_time()
     try:
-        async with Client.from_resolution(resolution) as client:
+        async with Client.from_resolution(resolution, choice=choice) as client:
             with anyio.fail_after(timeout):
-                done = await client.complete(request)
+                _, done = await client.complete_chat(request)
     except TimeoutError:
         report.add(
             "FAIL",
@@ -393,11 +419,11 @@ async def _check_round_trip(
         report.add("FAIL", f"round trip: {exc.title}", hint=exc.hint)
         return
     elapsed = (anyio.current_time() - started) * 1000
-    tokens = done.usage.completion_tokens
+    tokens = done.usage.output_tokens
     report.add(
         "ok",
         f"round trip: {tokens} token{'s' * (tokens != 1)} with max_tokens 1 in {elapsed:.0f} ms "
-        f"(stop {safe(done.stop_reason)}, backend {safe(done.backend or '?')})",
+        f"(stop {safe(done.raw_stop_reason)}, backend {safe(done.backend or '?')})",
     )
 
 

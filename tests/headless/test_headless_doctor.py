@@ -30,7 +30,8 @@ async def test_doctor_all_ok_against_the_demo_daemon() -> None:
     result = await invoke(["doctor", "--demo"])
     assert result.code == 0, result.out
     assert "[FAIL]" not in result.out
-    assert "[ ok ] daemon era: 0.2–0.3" in result.out
+    assert "[ ok ] wire: v1 (protocol v1 (NDJSON) on " in result.out
+    assert "(inferd 0.2–0.3))" in result.out
     assert "[ ok ] round trip: 1 token with max_tokens 1 in " in result.out
     assert "[ ok ] admin connection: state ready" in result.out
     assert "first frame: {" in result.out
@@ -80,12 +81,18 @@ async def test_doctor_reports_sockets_it_may_not_look_at(
     assert f"→ flag --socket: {short_tmp / 'theirs/infer.sock'} (not accessible)" in result.out
 
 
-async def test_doctor_flags_a_v04_daemon(short_tmp: Path) -> None:
+async def test_doctor_explains_a_v1_socket_setting_on_a_v04_daemon(short_tmp: Path) -> None:
     async with running(daemon_config(short_tmp, era="0.4")) as daemon:
         await daemon.wait_ready()
         result = await invoke(["doctor", *endpoint_flags(short_tmp)])
-    assert result.code == 1
-    assert "[FAIL] daemon era: 0.4+ (capabilities carry wire_version): protocol v1 is gone" in (
+    assert result.code == 1  # infer.sock, as configured, does not exist
+    assert "[ ok ] wire: v2 (protocol v2, length-prefixed (inferd.sock) on " in result.out
+    assert "why: admin capabilities carry wire_version" in result.out
+    assert (
+        f"[warn] socket setting: {short_tmp / 'infer.sock'} is a v1 socket path, but this "
+        "daemon is inferd 0.4 or later" in result.out
+    )
+    assert f"point --socket / INFERD_UDS / endpoint.socket at {short_tmp / 'inferd.sock'}" in (
         result.out
     )
     assert f"[ ok ] also present: {short_tmp / 'inferd.sock'}" in result.out

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 import anyio
 from anyio.abc import ByteStream
@@ -188,7 +189,7 @@ class _Claim:
     __slots__ = ("frames",)
 
     def __init__(self) -> None:
-        self.frames: weakref.ref[AsyncGenerator[ResponseFrame, None]] | None = None
+        self.frames: weakref.ref[AsyncGenerator[Any, None]] | None = None
 
     @property
     def abandoned(self) -> bool:
@@ -371,8 +372,12 @@ class Client:
         return frames
 
     async def _generate(
-        self, request: Request, claim: _Claim
-    ) -> AsyncGenerator[ResponseFrame, None]:
+        self,
+        request: Request,
+        claim: _Claim,
+        convert: Callable[[ResponseFrame], Any] | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        """The v1 wire's frames, or what ``convert`` makes of each (``chat()``'s events)."""
         if self.wire != "v1":
             raise InvalidRequest(
                 f"generate() sends protocol v1 frames, but this daemon speaks "
@@ -451,9 +456,9 @@ class Client:
                             if trailing or _daemon_closes_after(frame):
                                 await self._discard()
                             self._release(owner)
-                            yield frame
+                            yield frame if convert is None else convert(frame)
                             return
-                        yield frame
+                        yield frame if convert is None else convert(frame)
                     if at_eof:
                         break
                     try:
@@ -496,12 +501,6 @@ class Client:
         after any error, a cancel or an early close the connection is closed and the next
         request redials.
         """
-        claim = _Claim()
-        events = self._chat(request, claim)
-        claim.frames = weakref.ref(events)  # type: ignore[arg-type]
-        return events
-
-    async def _chat(self, request: ChatRequest, claim: _Claim) -> AsyncGenerator[AnswerEvent, None]:
         for problem in self.check(request):
             if problem.severity == "error":
                 raise UnsupportedByDaemon(
@@ -509,14 +508,16 @@ class Client:
                 )
         if not request.id:
             request = request.with_id(self.new_request_id())
-        if self.wire == "v1":
-            async with contextlib.aclosing(self._generate(to_v1_request(request), claim)) as frames:
-                async for frame in frames:
-                    yield from_v1_frame(frame)
-            return
-        async with contextlib.aclosing(self._chat_v2(request, claim)) as events:
-            async for event in events:
-                yield event
+        claim = _Claim()
+        # One generator, not one wrapping another: each layer costs about a microsecond
+        # per frame, a fifth of the whole budget at 200,000 frames/s.
+        events: AsyncGenerator[AnswerEvent, None] = (
+            self._generate(to_v1_request(request), claim, from_v1_frame)
+            if self.wire == "v1"
+            else self._chat_v2(request, claim)
+        )
+        claim.frames = weakref.ref(events)
+        return events
 
     def _encode_v2(self, request: ChatRequest) -> list[bytes]:
         if self.wire == "v2":
@@ -643,16 +644,7 @@ class Client:
         (§2: the daemon only ever sends JSON frames)."""
         if self.wire != "v2":
             return conn.decoder.feed(chunk)
-        payloads = []
-        for frame in conn.frame_decoder.feed(chunk):
-            if not frame.is_json:
-                raise MalformedFrame(
-                    f"the daemon sent a BLOB frame ({len(frame.payload):,} bytes); daemons "
-                    "only send JSON frames",
-                    protocol=WIRE_TITLE["v2"],
-                )
-            payloads.append(frame.payload)
-        return payloads
+        return conn.frame_decoder.feed_json(chunk)
 
     def _buffered(self, conn: _Connection) -> int:
         return conn.frame_decoder.buffered if self.wire == "v2" else conn.decoder.buffered

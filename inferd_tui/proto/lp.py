@@ -93,32 +93,39 @@ class FrameDecoder:
         return len(self._buffer) - self._offset
 
     def feed(self, data: bytes) -> list[Frame]:
+        return self._feed(data, json_only=False)  # type: ignore[return-value]
+
+    def feed_json(self, data: bytes) -> list[bytes]:
+        """The payloads of the JSON frames ``data`` completed; a BLOB frame is malformed
+        (the daemon only ever sends JSON frames, §2). The client's fast path."""
+        return self._feed(data, json_only=True)  # type: ignore[return-value]
+
+    def _feed(self, data: bytes, *, json_only: bool) -> list[Frame] | list[bytes]:
         buffer = self._buffer
         if self._offset:
             del buffer[: self._offset]
             self._offset = 0
         buffer += data
-        frames: list[Frame] = []
+        frames: list[Any] = []
         size = len(buffer)
         offset = 0
         limit = self.max_payload
         while offset < size:
-            # The varint, at most MAX_VARINT_BYTES bytes.
-            length = 0
-            shift = 0
-            position = offset
-            while True:
+            # The varint: one byte for payloads under 128, at most MAX_VARINT_BYTES.
+            byte = buffer[offset]
+            position = offset + 1
+            length = byte & 0x7F
+            shift = 7
+            while byte & 0x80:
+                if position - offset >= MAX_VARINT_BYTES:
+                    raise _malformed("length varint exceeded 5 bytes")
                 if position >= size:
                     self._offset = offset
                     return frames
                 byte = buffer[position]
                 position += 1
                 length |= (byte & 0x7F) << shift
-                if not byte & 0x80:
-                    break
                 shift += 7
-                if position - offset >= MAX_VARINT_BYTES:
-                    raise _malformed("length varint exceeded 5 bytes")
             if length > limit:
                 raise FrameTooLarge(length, limit, unit="frame")
             if position >= size:
@@ -133,7 +140,14 @@ class FrameDecoder:
             if end > size:
                 self._offset = offset
                 return frames
-            frames.append(Frame(frame_type, bytes(buffer[position + 1 : end])))
+            if not json_only:
+                frames.append(Frame(frame_type, bytes(buffer[position + 1 : end])))
+            elif frame_type == JSON_FRAME:
+                frames.append(bytes(buffer[position + 1 : end]))
+            else:
+                raise _malformed(
+                    f"the daemon sent a BLOB frame ({length:,} bytes); daemons only send JSON"
+                )
             offset = end
         buffer.clear()
         self._offset = 0

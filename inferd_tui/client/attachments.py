@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -72,6 +73,11 @@ _ACCEPTED_AUDIO = "use WAV, FLAC or OGG (Vorbis or Opus)"
 # Enough for every signature below (the longest reaches offset 12).
 _SNIFF_BYTES = 32
 
+# One image decodes at a time: warnings.catch_warnings() swaps process-global filters, so
+# two threads inside it could restore each other's; and a full-size decode is the one large
+# allocation here, so serialising it also bounds memory when several files are attached.
+_IMAGE_DECODE_LOCK = threading.Lock()
+
 # Frames decoded per block: 64 Ki frames of 8-channel f32 is 2 MiB, whatever the clip length.
 _AUDIO_BLOCK_FRAMES = 65_536
 
@@ -101,7 +107,8 @@ class PreparedImage:
     original_height: int
     width: int
     height: int
-    rgb: bytes
+    # Megabytes: kept out of repr so a log line or traceback does not print them.
+    rgb: bytes = field(repr=False)
 
     @property
     def scaled(self) -> bool:
@@ -131,7 +138,7 @@ class PreparedAudio:
     channels: int
     sample_rate: int
     duration_s: float
-    pcm_f32le: bytes
+    pcm_f32le: bytes = field(repr=False)
 
     @property
     def samples(self) -> int:
@@ -440,7 +447,7 @@ def prepare_image(
     if max_side < 0:
         raise ValueError(f"max_side must be 0 (no limit) or positive, got {max_side}")
     file_path = Path(path)
-    with _open_checked(file_path) as fh:
+    with _IMAGE_DECODE_LOCK, _open_checked(file_path) as fh:
         head = fh.read(_SNIFF_BYTES)
         fmt = _image_signature(head)
         if fmt is None:

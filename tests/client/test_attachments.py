@@ -472,6 +472,14 @@ def test_unreadable_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert_refused(path, "cannot be read: permission denied")
 
 
+def test_repr_leaves_out_the_payload(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    Image.new("RGB", (300, 300), RED).save(path)
+    text = repr(prepare_image(path))
+    assert "rgb" not in text and len(text) < 400
+    assert "width=300" in text
+
+
 def test_attachment_error_is_an_inferd_error(tmp_path: Path) -> None:
     error = assert_refused(tmp_path / "gone.png", "does not exist")
     assert isinstance(error, InferdError)

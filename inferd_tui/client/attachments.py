@@ -20,12 +20,12 @@ synchronous and CPU-bound: async callers run it in a worker thread
 
 from __future__ import annotations
 
-import math
 import os
 import stat
+import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -73,6 +73,11 @@ _ACCEPTED_AUDIO = "use WAV, FLAC or OGG (Vorbis or Opus)"
 # Enough for every signature below (the longest reaches offset 12).
 _SNIFF_BYTES = 32
 
+# One image decodes at a time: warnings.catch_warnings() swaps process-global filters, so
+# two threads inside it could restore each other's; and a full-size decode is the one large
+# allocation here, so serialising it also bounds memory when several files are attached.
+_IMAGE_DECODE_LOCK = threading.Lock()
+
 # Frames decoded per block: 64 Ki frames of 8-channel f32 is 2 MiB, whatever the clip length.
 _AUDIO_BLOCK_FRAMES = 65_536
 
@@ -102,7 +107,8 @@ class PreparedImage:
     original_height: int
     width: int
     height: int
-    rgb: bytes
+    # Megabytes: kept out of repr so a log line or traceback does not print them.
+    rgb: bytes = field(repr=False)
 
     @property
     def scaled(self) -> bool:
@@ -132,7 +138,7 @@ class PreparedAudio:
     channels: int
     sample_rate: int
     duration_s: float
-    pcm_f32le: bytes
+    pcm_f32le: bytes = field(repr=False)
 
     @property
     def samples(self) -> int:
@@ -177,10 +183,17 @@ def fit_within(width: int, height: int, max_side: int, max_bytes: int) -> tuple[
 
     budget = max_bytes // 3
     target = long_side if max_side == 0 else min(long_side, max_side)
-    # Start at the area bound's estimate, then step down past rounding of the short side.
-    target = max(1, min(target, math.isqrt(budget * long_side // short_side)))
-    while target > 1 and target * short_for(target) > budget:
-        target -= 1
+    if target * short_for(target) > budget:
+        # The pixel count grows with the long side: binary-search the largest long side
+        # whose rounded size fits (a few dozen steps even for extreme aspect ratios).
+        low, high = 1, target
+        while low < high:
+            middle = (low + high + 1) // 2
+            if middle * short_for(middle) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        target = low
     fitted = (target, short_for(target))
     return fitted if width >= height else (fitted[1], fitted[0])
 
@@ -377,7 +390,7 @@ def _to_rgb_or_l(im: PILImage.Image) -> PILImage.Image:
         return _sixteen_bit_to_l(im)
     elif mode == "CMYK":
         return _cmyk_to_rgb(im)
-    elif mode in ("P", "PA", "LA", "La", "RGBa") or (mode == "RGBA"):
+    elif mode in ("P", "PA", "LA", "La", "RGBA", "RGBa"):
         im = im.convert("RGBA")
     else:
         # RGBX, YCbCr, LAB, HSV, F: Pillow's conversions are right for these.
@@ -434,7 +447,7 @@ def prepare_image(
     if max_side < 0:
         raise ValueError(f"max_side must be 0 (no limit) or positive, got {max_side}")
     file_path = Path(path)
-    with _open_checked(file_path) as fh:
+    with _IMAGE_DECODE_LOCK, _open_checked(file_path) as fh:
         head = fh.read(_SNIFF_BYTES)
         fmt = _image_signature(head)
         if fmt is None:
@@ -459,9 +472,12 @@ def prepare_image(
                 im = _image_factory(fmt)(fh)
                 return _decode_image(im, file_path, max_side, limit)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Only a size found while decoding gets here (a GIF frame growing the canvas):
+            # Pillow warns past half the limit, and that is the number to name then.
+            passed = limit if isinstance(exc, Image.DecompressionBombError) else limit // 2
             raise AttachmentError(
                 f"{file_path}: Pillow stopped decoding it as a possible decompression bomb "
-                f"(past the {limit:,}-pixel limit)",
+                f"(its frames grow past the {passed:,}-pixel limit)",
                 path=file_path,
                 title="image too large",
             ) from exc

@@ -10,7 +10,7 @@ CORE   := inferd_tui/proto inferd_tui/client inferd_tui/grammar inferd_tui/mock_
           inferd_tui/daemon_state.py inferd_tui/text_safety.py inferd_tui/humanize.py \
           inferd_tui/headless
 
-.PHONY: demo test lint typecheck pytest bench screenshots snapshots-update install clean
+.PHONY: demo test lint typecheck pytest bench fuzz screenshots snapshots-update install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ demo: $(STAMP)
 	$(BIN)/inferd-tui --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check inferd_tui tests benchmarks scripts
-	$(BIN)/ruff format --check inferd_tui tests benchmarks scripts
+	$(BIN)/ruff check inferd_tui tests benchmarks scripts fuzz
+	$(BIN)/ruff format --check inferd_tui tests benchmarks scripts fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict $(CORE)
@@ -34,6 +34,10 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Long runs of every decoder (10,000+ examples each); not part of `make test`.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest fuzz -q
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

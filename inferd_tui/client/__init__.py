@@ -1,25 +1,30 @@
-"""Async client for the inferd daemon, protocol v1 (anyio; never imports Textual or Rich).
+"""Async client for the inferd daemon, every release since 0.1 (anyio; never imports
+Textual or Rich).
 
-Stream a reply with no terminal::
+Stream a reply with no terminal, on whatever wire the daemon speaks::
 
     from contextlib import aclosing
 
     import anyio
-    from inferd_tui.client import Client, Message, Request, TokenFrame, resolve_endpoints
+    from inferd_tui.client import ChatMessage, ChatRequest, Client, TextDelta, resolve_endpoints
 
     async def main() -> None:
-        async with Client.from_resolution(resolve_endpoints()) as client:
+        # connect() asks the daemon which wire it speaks (admin capabilities, socket
+        # files, a probe); client.wire_choice.reasons says why.
+        async with await Client.connect(resolve_endpoints()) as client:
             await client.wait_ready(timeout=30)
-            request = Request(messages=[Message(role="user", content="Hello!")])
+            request = ChatRequest(messages=(ChatMessage.text("user", "Hello!"),))
             # aclosing: leaving the loop early (break, an exception) closes the
-            # connection at once, which is how the daemon learns to stop (§6).
-            async with aclosing(client.generate(request)) as frames:
-                async for frame in frames:
-                    if isinstance(frame, TokenFrame):
-                        print(frame.content, end="", flush=True)
+            # connection at once, which is how the daemon learns to stop.
+            async with aclosing(client.chat(request)) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        print(event.text, end="", flush=True)
             print()
 
     anyio.run(main)
+
+``Client.generate`` is protocol v1's own frames (v1 daemons only).
 
 Errors all derive from :class:`InferdError`; each has a ``title`` and an actionable ``hint``.
 """
@@ -50,6 +55,29 @@ from inferd_tui.client.transport import (
     connect_admin,
     translate_os_error,
 )
+from inferd_tui.client.wire import WireChoice, WireSetting, choose_wire
+from inferd_tui.proto.capability import BackendCapabilities, DaemonProfile, Problem
+from inferd_tui.proto.chat import (
+    AnswerEvent,
+    AudioAttachment,
+    AudioBlock,
+    ChatMessage,
+    ChatRequest,
+    Failed,
+    Finished,
+    ImageAttachment,
+    ImageBlock,
+    OtherFrame,
+    TextBlock,
+    TextDelta,
+    ThinkingDelta,
+    TokenUsage,
+    ToolCall,
+    ToolResultBlock,
+    ToolSpec,
+    ToolUseBlock,
+)
+from inferd_tui.proto.eras import Era, EraRange, Wire
 from inferd_tui.proto.errors import (
     AuthRejected,
     ConnectError,
@@ -62,6 +90,7 @@ from inferd_tui.proto.errors import (
     MalformedFrame,
     ProtocolError,
     UnexpectedEof,
+    UnsupportedByDaemon,
 )
 from inferd_tui.proto.models import (
     AdminEvent,
@@ -86,24 +115,39 @@ __all__ = [
     "AdminEvent",
     "AdminNotice",
     "AdminSnapshot",
+    "AnswerEvent",
+    "AudioAttachment",
+    "AudioBlock",
     "AuthRejected",
+    "BackendCapabilities",
     "Candidate",
+    "ChatMessage",
+    "ChatRequest",
     "Client",
     "ConnectError",
     "ConnectTimeout",
     "DaemonEra",
     "DaemonError",
+    "DaemonProfile",
     "DoneFrame",
     "Endpoint",
     "EndpointResolution",
+    "Era",
+    "EraRange",
     "ErrorFrame",
+    "Failed",
+    "Finished",
     "FrameTooLarge",
+    "ImageAttachment",
+    "ImageBlock",
     "IncompatibleDaemon",
     "InferdError",
     "InvalidRequest",
     "MalformedFrame",
     "Message",
+    "OtherFrame",
     "PathState",
+    "Problem",
     "ProtocolError",
     "Request",
     "ResponseFrame",
@@ -112,12 +156,25 @@ __all__ = [
     "SamplingParams",
     "StatusFrame",
     "StreamFactory",
+    "TextBlock",
+    "TextDelta",
+    "ThinkingDelta",
     "TokenFrame",
+    "TokenUsage",
+    "ToolCall",
+    "ToolResultBlock",
+    "ToolSpec",
+    "ToolUseBlock",
     "UnexpectedEof",
     "UnknownFrame",
+    "UnsupportedByDaemon",
     "Usage",
+    "Wire",
+    "WireChoice",
+    "WireSetting",
     "backoff_delays",
     "check_era",
+    "choose_wire",
     "connect",
     "connect_admin",
     "daemon_era",

@@ -78,14 +78,20 @@ class FrameDecoder:
     ``max_payload`` is the cap (64 MiB; exactly the cap is allowed). ``feed`` returns the
     frames the bytes completed. At EOF call :meth:`finish`: EOF between frames is a clean
     close, EOF inside a frame (even inside its varint) is malformed.
+
+    ``defer_errors``: when bytes complete some frames and then break the framing, return
+    those frames and raise the error on the next :meth:`feed` or :meth:`finish`. A server
+    answers frame by frame, so a request that arrived just before garbage is still served.
     """
 
-    __slots__ = ("_buffer", "_offset", "max_payload")
+    __slots__ = ("_buffer", "_deferred", "_offset", "defer_errors", "max_payload")
 
-    def __init__(self, max_payload: int = MAX_FRAME_BYTES) -> None:
+    def __init__(self, max_payload: int = MAX_FRAME_BYTES, *, defer_errors: bool = False) -> None:
         self._buffer = bytearray()
         self._offset = 0
         self.max_payload = max_payload
+        self.defer_errors = defer_errors
+        self._deferred: MalformedFrame | FrameTooLarge | None = None
 
     @property
     def buffered(self) -> int:
@@ -93,12 +99,25 @@ class FrameDecoder:
         return len(self._buffer) - self._offset
 
     def feed(self, data: bytes) -> list[Frame]:
+        if self._deferred is not None:
+            raise self._deferred
+        if not self.defer_errors:
+            return self._feed(data, [])
+        frames: list[Frame] = []
+        try:
+            return self._feed(data, frames)
+        except (MalformedFrame, FrameTooLarge) as exc:
+            if not frames:
+                raise
+            self._deferred = exc
+            return frames
+
+    def _feed(self, data: bytes, frames: list[Frame]) -> list[Frame]:
         buffer = self._buffer
         if self._offset:
             del buffer[: self._offset]
             self._offset = 0
         buffer += data
-        frames: list[Frame] = []
         size = len(buffer)
         offset = 0
         limit = self.max_payload
@@ -141,6 +160,8 @@ class FrameDecoder:
 
     def finish(self) -> None:
         """At EOF: raise :class:`MalformedFrame` if a frame was cut off."""
+        if self._deferred is not None:
+            raise self._deferred
         if self.buffered:
             held = self.buffered
             self._buffer.clear()

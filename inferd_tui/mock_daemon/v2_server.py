@@ -88,6 +88,9 @@ class FrameReader:
             return
         self.frames.extend(frames)
         self.pending_bytes += sum(len(frame.payload) for frame in frames)
+        # Frames before a framing error are served first; the error then needs no more
+        # bytes (the client may be waiting for the answer).
+        self.error = self.decoder.pending_error
 
     @property
     def exhausted(self) -> bool:
@@ -164,7 +167,11 @@ async def _refuse(
 async def _read_blobs(
     reader: FrameReader, request: V2Request, *, limit_total: bool
 ) -> dict[str, bytes] | Refusal:
-    """The descriptor + BLOB pair of every declared attachment (§4), or why not."""
+    """The descriptor + BLOB pair of every declared attachment (§4), or why not.
+
+    One pair per distinct id: with an id declared twice the daemon still waits for one
+    BLOB, and resolve then refuses the duplicate with the connection open (§6).
+    """
     declared = {attachment.id for attachment in request.attachments}
     data: dict[str, bytes] = {}
     total = 0
@@ -172,7 +179,7 @@ async def _read_blobs(
     def malformed(reason: str) -> Refusal:
         return Refusal("invalid_request", f"malformed frame: {reason}", close=True)
 
-    for _ in request.attachments:
+    for _ in declared:
         frame = await reader.next_frame()
         if frame is None:
             return malformed("the connection ended before every attachment's BLOB arrived")

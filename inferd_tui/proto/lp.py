@@ -98,6 +98,11 @@ class FrameDecoder:
         """Bytes held for an unfinished frame."""
         return len(self._buffer) - self._offset
 
+    @property
+    def pending_error(self) -> MalformedFrame | FrameTooLarge | None:
+        """With ``defer_errors``: the error the bytes already hold, raised on the next call."""
+        return self._deferred
+
     def feed(self, data: bytes) -> list[Frame]:
         if self._deferred is not None:
             raise self._deferred

@@ -117,7 +117,7 @@ async def test_status_v04_daemon_says_v1_is_gone(short_tmp: Path) -> None:
     assert result.out.startswith("v1 unavailable: daemon ready (")
     assert result.out.count("daemon 0.4+") == 1
     assert "protocol v1 is gone" in result.out
-    assert "wire_version 2" in result.out
+    assert "wire_version 1" in result.out
     report = json.loads(as_json.out)
     assert as_json.code == 2
     assert report["era"] == "0.4+"

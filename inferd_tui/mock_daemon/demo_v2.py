@@ -130,6 +130,46 @@ def thinking_text(prompt: str) -> str:
     )
 
 
+#: Words that are capitalised only because a sentence starts with them.
+_SENTENCE_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "what",
+        "what's",
+        "how",
+        "where",
+        "when",
+        "who",
+        "why",
+        "which",
+        "can",
+        "could",
+        "would",
+        "will",
+        "should",
+        "do",
+        "does",
+        "did",
+        "please",
+        "tell",
+        "find",
+        "show",
+        "give",
+        "get",
+        "list",
+        "i",
+        "it",
+        "its",
+        "my",
+        "we",
+        "you",
+    ]
+)
 _PLACE_HINTS = ("city", "location", "place", "town", "country", "region", "where")
 _FREE_TEXT_HINTS = ("query", "q", "text", "prompt", "question", "search", "message", "input")
 _CAPITALISED = re.compile(r"\b([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)")
@@ -141,7 +181,11 @@ def text_source(prompt: str) -> TextSource:
     names: list[str] = [str(match) for match in _CAPITALISED.findall(prompt)]
     # The first word of a sentence is capitalised anyway: prefer later proper nouns.
     sentence_starts = {m.group(1) for m in re.finditer(r"(?:^|[.?!]\s+)([A-Z][\w-]*)", prompt)}
-    proper = [name for name in names if name not in sentence_starts] or names
+    proper = [
+        name
+        for name in names
+        if name not in sentence_starts or name.split()[0].lower() not in _SENTENCE_WORDS
+    ]
     after: list[str] = [str(word) for word in _AFTER_PREPOSITION.findall(prompt)]
     words = keywords_of(prompt, limit=3)
 

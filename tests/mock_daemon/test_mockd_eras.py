@@ -203,3 +203,31 @@ def test_help_names_every_era(capsys: pytest.CaptureFixture[str]) -> None:
     out: Any = capsys.readouterr().out
     assert "{0.1,0.2,0.3,0.4,0.5,0.6,0.8}" in out
     assert "infer.v2.sock" in out
+
+
+@pytest.mark.anyio
+async def test_0_4_keeps_tcp_and_it_speaks_the_length_prefixed_wire(sock_dir: Path) -> None:
+    import anyio
+
+    from inferd_tui.proto.lp import encode_json_frame
+
+    cfg = config(
+        sock_dir,
+        era="0.4",
+        socket_path=sock_dir / "inferd.sock",
+        tcp=("127.0.0.1", 0),
+        api_key="k",
+    )
+    async with MockDaemon.start(cfg) as daemon:
+        await daemon.wait_ready()
+        assert daemon.tcp_address is not None
+        wire = LPWire(await anyio.connect_tcp(*daemon.tcp_address))
+        async with wire:
+            await wire.send(encode_json_frame({"type": "auth", "key": "k"}))
+            await wire.send_json(lp_request("tcp"))
+            assert (await wire.answer())[-1]["type"] == "done"
+        wrong = LPWire(await anyio.connect_tcp(*daemon.tcp_address))
+        async with wrong:
+            await wrong.send(encode_json_frame({"type": "auth", "key": "nope"}))
+            await wrong.expect_eof()  # a silent close, as v1's TCP (§7)
+        await daemon.wait_until(lambda d: d.auth_failures == 1)

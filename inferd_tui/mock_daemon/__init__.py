@@ -1,4 +1,13 @@
-"""A protocol-faithful stand-in for the inferd v1 daemon (tests, ``--demo``, by hand).
+"""A protocol-faithful stand-in for an inferd daemon of any release (tests, ``--demo``).
+
+``MockConfig.era`` picks the release played (protocol-v2.md §1): up to 0.3 the generation
+socket speaks v1 NDJSON (and, with ``v2_ndjson``, v2 NDJSON on ``infer.v2.sock`` beside
+it); from 0.4 it speaks only the length-prefixed v2 wire, with BLOB attachments, every
+error path of §6 and the fields of its release (:mod:`.v2_server`,
+:mod:`inferd_tui.proto.v2_request`). Admin capabilities carry the era's keys. On v2 the
+mock backend streams ``text`` deltas (or a ``tape`` of blocks) and the demo backend shows
+thinking, tool calls, structured output and attachment analysis (:mod:`.demo_v2`). The
+rest of this note describes what every era shares, in v1's words.
 
 anyio only; never imports Textual or Rich. In-process::
 
@@ -21,7 +30,7 @@ frame) and frees its permit. Optional loopback TCP with an API key (silent close
 wrong key). Admin clients more than ``lag_limit`` events behind are dropped. Shutdown
 publishes ``draining`` then EOF.
 
-Backends:
+Backends (v1):
 
 - ``mock``: the real daemon's mock tape — each configured token as one ``token`` frame,
   then ``done`` (``backend:"mock"``, ``prompt_tokens:0``); ``error_before_stream`` and

@@ -8,6 +8,7 @@ from typing import Any
 
 from inferd_tui.mock_daemon.config import MockConfig
 from inferd_tui.proto import ADMIN_FRAME_ID
+from inferd_tui.proto.eras import WIRE_VERSION, features
 
 #: The real daemon reports download progress every 32 MiB (or 5 s).
 DOWNLOAD_STEP_BYTES = 32 * 1024 * 1024
@@ -31,31 +32,45 @@ class Step:
 
 
 def capabilities_event(config: MockConfig) -> dict[str, Any] | None:
-    """The one ``capabilities`` frame of this daemon's backend, or None for era 0.1."""
-    if config.era == "0.1":
+    """The ``capabilities`` frame of this daemon's one backend, with the keys its era
+    writes (protocol-v2.md §1), or None before 0.2."""
+    era = features(config.era)
+    if not era.capabilities:
         return None
+    backend = config.backend_features
     details: dict[str, Any] = {
         "backend": config.backend,
-        "v2": config.era == "0.4",
-        "vision": False,
-        "audio": False,
-        "tools": False,
-        "thinking": False,
-        "embed": False,
+        # The page does not define `v2` beyond v1 §8: read here as "this daemon serves
+        # a v2 wire" (always from 0.4; with --v2 before).
+        "v2": era.length_prefixed or config.v2_ndjson,
+        "vision": backend.vision,
+        "audio": backend.audio,
+        "tools": backend.tools,
+        "thinking": backend.thinking,
+        "embed": bool(getattr(config, "embed", False)),  # the embed server's flag, if any
         "accelerator": "cpu",
         "gpu_layers": 0,
     }
+    device_name, vram = config.device_name, config.vram_total_bytes
     if config.boot == "first-boot":
         # A GPU machine that just downloaded a model: gives the status view more to show.
-        details.update(
-            accelerator="cuda",
-            gpu_layers=43,
-            thinking=True,
-            device_name="NVIDIA GeForce RTX 4070 (simulated)",
-            vram_total_bytes=12_878_086_144,
-        )
-    if config.era == "0.4":
-        details["wire_version"] = 2
+        details.update(accelerator="cuda", gpu_layers=43)
+        if config.thinking is None:
+            details["thinking"] = True
+        device_name = device_name or "NVIDIA GeForce RTX 4070 (simulated)"
+        vram = vram or 12_878_086_144
+    if era.device_keys:
+        if device_name is not None:
+            details["device_name"] = device_name
+        if vram is not None:
+            details["vram_total_bytes"] = vram
+    if era.wire_version_key:
+        details["wire_version"] = WIRE_VERSION
+    if era.rerank:
+        if backend.audio:
+            details["audio_sample_rate"] = backend.audio_sample_rate
+        if getattr(config, "rerank", False):  # the rerank server's flag; omitted when false
+            details["rerank"] = True
     return status_event("capabilities", **details)
 
 

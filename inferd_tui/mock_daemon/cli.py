@@ -22,13 +22,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "mock-daemon",
         help="run a stand-in inferd daemon (mock or demo backend) for tests and demos",
         description=(
-            "A protocol-faithful stand-in for the inferd v1 daemon. Without --socket or "
-            "--tcp it serves from a fresh temporary directory and prints the paths, so you "
-            "can run `inferd-tui --socket … --admin …` against it. SIGINT/SIGTERM: draining, "
-            "then EOF, exit 0."
+            "A protocol-faithful stand-in for an inferd daemon of any release (--era). "
+            "Without --socket or --tcp it serves from a fresh temporary directory and prints "
+            "the paths, so you can run `inferd-tui --socket … --admin …` against it. "
+            "SIGINT/SIGTERM: draining, then EOF, exit 0."
         ),
     )
-    parser.add_argument("--socket", metavar="PATH", type=Path, help="inference socket path")
+    parser.add_argument(
+        "--socket",
+        metavar="PATH",
+        type=Path,
+        help="the generation socket: v1 NDJSON up to --era 0.3, length-prefixed v2 from 0.4 "
+        "(default: infer.sock / inferd.sock in a temporary directory)",
+    )
     parser.add_argument(
         "--admin",
         metavar="PATH",
@@ -39,7 +45,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument(
-        "--tcp", metavar="HOST:PORT", type=_host_port, help="also serve on loopback TCP"
+        "--tcp",
+        metavar="HOST:PORT",
+        type=_host_port,
+        help="also serve on loopback TCP (up to --era 0.4; inferd 0.5 removed TCP)",
     )
     parser.add_argument(
         "--api-key-env",
@@ -69,7 +78,47 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--boot", choices=("instant", "first-boot"), default="instant")
     parser.add_argument("--bind-delay-ms", metavar="N", type=_non_negative(float), default=0.0)
     parser.add_argument("--backend", choices=("mock", "demo"), default="mock")
-    parser.add_argument("--era", choices=("0.1", "0.3", "0.4"), default="0.3")
+    # --- eras and the v2 wires ---
+    parser.add_argument(
+        "--era",
+        choices=ERA_CHOICES,
+        default="0.3",
+        help="the inferd release to play (0.5 means 0.5.1, 0.6 means 0.6.2; default 0.3): "
+        "its sockets, capabilities keys, request fields, limits and errors",
+    )
+    parser.add_argument(
+        "--v2",
+        action="store_true",
+        help="also serve v2 NDJSON on infer.v2.sock beside --socket (--era 0.2 and 0.3 only)",
+    )
+    for name, what in (
+        ("vision", "images"),
+        ("audio", "audio"),
+        ("tools", "tools"),
+        ("thinking", "the thinking switch"),
+    ):
+        parser.add_argument(
+            f"--{name}",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=f"whether the backend advertises and takes {what} (default: the demo "
+            "backend everything its era can carry, the mock backend nothing)",
+        )
+    parser.add_argument(
+        "--audio-sample-rate",
+        metavar="HZ",
+        type=_positive_int,
+        default=16_000,
+        help="the backend's audio_sample_rate (default 16000)",
+    )
+    parser.add_argument(
+        "--tape",
+        metavar="FILE",
+        type=Path,
+        help="the mock backend's v2 answer: NDJSON, one response block a line "
+        '({"type":"text"|"thinking","delta":…} or {"type":"tool_use","tool_call_id":…,'
+        '"name":…,"input":…})',
+    )
     parser.add_argument(
         "--error-before-stream",
         metavar="CODE:MESSAGE",
@@ -78,6 +127,32 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--drop-after", metavar="N", type=_non_negative(int))
     parser.set_defaults(func=run)
+
+
+#: The releases --era plays (proto.eras.ERAS, spelled out so --help needs no import).
+ERA_CHOICES = ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.8")
+
+
+def read_tape(path: Path) -> tuple[dict[str, Any], ...]:
+    """The response blocks of a tape file; ValueError (one line) when it is not one."""
+    import json
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the tape {path}: {exc}") from None
+    blocks: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            block = json.loads(line)
+        except ValueError:
+            raise ValueError(f"{path} line {number}: not JSON") from None
+        if not isinstance(block, dict):
+            raise ValueError(f"{path} line {number}: expected a JSON object")
+        blocks.append(block)
+    return tuple(blocks)
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -163,7 +238,15 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         "era": args.era,
         "error_before_stream": args.error_before_stream,
         "drop_after": args.drop_after,
+        "v2_ndjson": args.v2,
+        "vision": args.vision,
+        "audio": args.audio,
+        "tools": args.tools,
+        "thinking": args.thinking,
+        "audio_sample_rate": args.audio_sample_rate,
     }
+    if args.tape is not None:
+        fields["tape"] = read_tape(args.tape)
     if args.tokens:
         fields["tokens"] = tuple(args.tokens)
     if args.demo_tokens_per_s is not None:
@@ -173,14 +256,21 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
 
 def describe(daemon: MockDaemon) -> str:
     """The line printed at start: where to point ``inferd-tui``."""
+    from inferd_tui.proto.eras import V2_NDJSON_SOCKET_NAME, features
+
+    era = features(daemon.config.era)
     inference: list[str] = []
     if daemon.socket_path is not None:
-        inference.append(str(daemon.socket_path))
+        wire = "length-prefixed v2" if era.length_prefixed else "v1"
+        inference.append(f"{daemon.socket_path} ({wire})")
+        if daemon.config.v2_ndjson:
+            v2_path = daemon.v2_socket_path or daemon.socket_path.with_name(V2_NDJSON_SOCKET_NAME)
+            inference.append(f"{v2_path} (v2 NDJSON)")
     if daemon.config.tcp is not None:
         host, port = daemon.tcp_address or daemon.config.tcp
         inference.append(f"tcp {host}:{port or '(port picked when ready)'}")
     admin = str(daemon.admin_path) if daemon.admin_path is not None else "(none)"
-    return f"inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
+    return f"inferd {era.release}: inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -214,10 +304,7 @@ async def serve(config: MockConfig, out: TextIO) -> int:
 
             async def announce_ready() -> None:
                 await daemon.wait_ready()
-                if config.era == "0.4":
-                    say(f"ready (era 0.4: v2 only, at {daemon.v2_socket_path}; no v1 socket)")
-                else:
-                    say(f"ready: {describe(daemon)}")
+                say(f"ready: {describe(daemon)}")
 
             say(describe(daemon))
             tasks.start_soon(announce_ready)

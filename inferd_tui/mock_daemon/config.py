@@ -6,11 +6,14 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from inferd_tui.proto.eras import ERAS, RELEASE, Era, features
 
 BootScript = Literal["instant", "first-boot"]
 BackendName = Literal["mock", "demo"]
-Era = Literal["0.1", "0.3", "0.4"]
+
+__all__ = ["ERAS", "BackendName", "BootScript", "Era", "MockConfig"]
 
 #: The size of the model a first boot "downloads" (a plausible 4-bit gguf).
 DEFAULT_DOWNLOAD_BYTES = 5_126_304_928
@@ -52,8 +55,17 @@ class MockConfig:
     - ``boot``: ``instant`` (the real mock's sequence) or ``first-boot`` (download, verify,
       mmap, kv_cache, each held ``phase_hold_s``; the download lasts ``download_duration_s``).
     - ``bind_delay_s``: gap between publishing ``ready`` and binding the inference socket.
-    - ``era``: ``0.1`` (no capabilities), ``0.3`` (capabilities, v1 on the inference
-      socket), ``0.4`` (capabilities with ``wire_version: 2``; no v1 socket at all).
+    - ``era``: the release played (protocol-v2.md §1; ``0.5`` is 0.5.1, ``0.6`` is 0.6.2):
+      up to 0.3 ``socket_path`` speaks v1 NDJSON, from 0.4 the length-prefixed v2 wire;
+      capabilities from 0.2, ``device_name``/``vram_total_bytes`` from 0.3,
+      ``wire_version: 1`` from 0.4, ``audio_sample_rate``/``rerank`` from 0.6; TCP up to 0.4.
+    - ``v2_ndjson``: also serve v2 NDJSON on ``infer.v2.sock`` beside ``socket_path``
+      (the ``--v2`` of 0.2–0.3 daemons; refused in other eras).
+    - ``vision``/``audio``/``tools``/``thinking``: what the backend advertises and accepts;
+      ``None`` is the backend's default (mock: nothing; demo: everything its era can do).
+      ``audio_sample_rate`` is the rate audio attachments must have.
+    - ``tape``: the mock backend's v2 answer as response blocks (``thinking``/``text``
+      deltas, whole ``tool_use`` calls); empty means one ``text`` block per ``tokens`` entry.
     - ``autoboot``: when False the boot script waits for :meth:`MockDaemon.begin_boot`,
       so a test can subscribe to admin while the state is still ``starting``.
     """
@@ -84,6 +96,16 @@ class MockConfig:
     autoboot: bool = True
     #: How long shutdown waits for admin clients to take their last frames before EOF.
     drain_timeout_s: float = 2.0
+    # --- eras and the v2 wires (protocol-v2.md) ---
+    v2_ndjson: bool = False
+    vision: bool | None = None
+    audio: bool | None = None
+    audio_sample_rate: int = 16_000
+    tools: bool | None = None
+    thinking: bool | None = None
+    tape: tuple[dict[str, Any], ...] = ()
+    device_name: str | None = None
+    vram_total_bytes: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("socket_path", "admin_path"):
@@ -114,3 +136,71 @@ class MockConfig:
             raise ValueError("delays must not be negative")
         if self.download_duration_s < 0 or self.download_total_bytes < 0:
             raise ValueError("the download must have a non-negative size and duration")
+        self._check_era()
+
+    def _check_era(self) -> None:
+        """Refuse what the release played never had, in one line (the CLI's usage error)."""
+        if self.era not in ERAS:
+            raise ValueError(f"unknown era {self.era!r}; one of {', '.join(ERAS)}")
+        era = features(self.era)
+        if self.v2_ndjson and not era.v2_ndjson:
+            raise ValueError(
+                f"--v2 (infer.v2.sock) exists only in inferd 0.2–0.3, not {era.release}"
+                + ("; 0.4+ serves v2 on inferd.sock itself" if era.length_prefixed else "")
+            )
+        if self.tcp is not None and not era.tcp:
+            raise ValueError(f"inferd {era.release} has no TCP listener (removed in 0.5.0)")
+        if self.audio_sample_rate < 1:
+            raise ValueError("audio_sample_rate must be positive")
+        for index, block in enumerate(self.tape):
+            problem = tape_block_problem(block)
+            if problem is not None:
+                raise ValueError(f"tape line {index + 1}: {problem}")
+
+    @property
+    def release(self) -> str:
+        return RELEASE[self.era]
+
+    @property
+    def backend_features(self) -> BackendFeatures:
+        """What the backend advertises and accepts: the knobs, else the backend's default.
+
+        The demo backend can do everything its era can carry (images, audio and tools on
+        v2 from 0.2; the thinking switch from 0.5.1); the mock backend nothing unless told.
+        """
+        demo = self.backend == "demo"
+        era = features(self.era)
+
+        def pick(knob: bool | None, default: bool) -> bool:
+            return default if knob is None else knob
+
+        return BackendFeatures(
+            vision=pick(self.vision, demo),
+            audio=pick(self.audio, demo),
+            tools=pick(self.tools, demo),
+            thinking=pick(self.thinking, demo and era.thinking),
+            audio_sample_rate=self.audio_sample_rate,
+        )
+
+
+@dataclass(frozen=True)
+class BackendFeatures:
+    vision: bool
+    audio: bool
+    tools: bool
+    thinking: bool
+    audio_sample_rate: int
+
+
+def tape_block_problem(block: object) -> str | None:
+    """Why ``block`` is not a response block a tape can replay, or None."""
+    if not isinstance(block, dict):
+        return "expected a JSON object"
+    kind = block.get("type")
+    if kind in ("text", "thinking"):
+        return None if isinstance(block.get("delta"), str) else f"a {kind} block needs a delta"
+    if kind == "tool_use":
+        if not isinstance(block.get("tool_call_id"), str) or not isinstance(block.get("name"), str):
+            return "a tool_use block needs tool_call_id and name strings"
+        return None
+    return f"unknown block type {kind!r} (text, thinking or tool_use)"

@@ -14,10 +14,10 @@ import socket
 import stat
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, TaskGroup, TaskStatus
@@ -25,9 +25,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from inferd_tui.client.transport import UnixSocketStream
 from inferd_tui.mock_daemon.admin import AdminHub
-from inferd_tui.mock_daemon.backends import Done, Fail, Plan, plan_for
+from inferd_tui.mock_daemon.backends import Fail, Plan, plan_for
 from inferd_tui.mock_daemon.boot import Step, boot_steps, restart_steps, status_event
 from inferd_tui.mock_daemon.config import MockConfig, check_unix_path
+from inferd_tui.mock_daemon.v2_server import converse_lp, converse_v2_ndjson
 from inferd_tui.proto import (
     MAX_FRAME_BYTES,
     FrameTooLarge,
@@ -38,6 +39,7 @@ from inferd_tui.proto import (
     encode_line,
     request_problem,
 )
+from inferd_tui.proto.eras import LP_SOCKET_NAME, V1_SOCKET_NAME, V2_NDJSON_SOCKET_NAME, features
 
 #: Bytes asked for per read: large, so a 64 MiB line arrives in a few dozen reads.
 READ_CHUNK = 1 << 20
@@ -48,6 +50,29 @@ ADMIN_MODE = 0o600
 FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
 
 _log = logging.getLogger(__name__)
+
+
+class _Buffered(Protocol):
+    @property
+    def buffered(self) -> int: ...
+
+
+class Reader(Protocol):
+    """What the hang-up watch and the lingering close need of a connection's reader
+    (:class:`_LineReader` for NDJSON, :class:`~.v2_server.FrameReader` for LP)."""
+
+    stream: ByteStream
+    pending_bytes: int
+    eof: bool
+    broken: bool
+
+    @property
+    def decoder(self) -> _Buffered: ...
+
+    @property
+    def exhausted(self) -> bool: ...
+
+    async def fill(self) -> None: ...
 
 
 class _LineReader:
@@ -228,9 +253,11 @@ class _Bound:
 class MockDaemon:
     """A protocol-faithful inferd v1 daemon; use ``async with MockDaemon.start(config)``.
 
-    Addresses: ``socket_path``, ``admin_path``, ``tcp_address``, ``v2_socket_path`` (era
-    0.4 only). ``ready`` is set when the inference socket is bound (a fresh Event after
-    each :meth:`restart`); ``state`` is the latest admin status.
+    Addresses: ``socket_path`` (the generation socket: v1 NDJSON up to era 0.3, the
+    length-prefixed v2 wire from 0.4), ``admin_path``, ``tcp_address``, ``v2_socket_path``
+    (``infer.v2.sock``, eras 0.2–0.3 with ``v2_ndjson``). ``ready`` is set when the
+    inference sockets are bound (a fresh Event after each :meth:`restart`); ``state`` is
+    the latest admin status.
 
     Counters, for tests (await any condition on them with :meth:`wait_until`, never a
     sleep): ``connections_accepted``, ``open_connections``, ``admin_connections_accepted``,
@@ -315,7 +342,8 @@ class MockDaemon:
     def _resolve_paths(self) -> None:
         if self.socket_path is None and self.config.tcp is None:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="inferd-mock-", dir="/tmp"))
-            self.socket_path = self._temp_dir / "infer.sock"
+            leaf = LP_SOCKET_NAME if features(self.config.era).length_prefixed else V1_SOCKET_NAME
+            self.socket_path = self._temp_dir / leaf
             if self.admin_path is None:
                 self.admin_path = self._temp_dir / "admin.sock"
         # Fail here, with a plain exception, rather than later inside the task group.
@@ -482,27 +510,30 @@ class MockDaemon:
     async def _bind_inference(self) -> None:
         if self._shutting_down:
             return
-        if self.config.era == "0.4":
-            # v1 is gone: the socket a 0.4 daemon binds speaks the length-prefixed v2 wire.
-            if self.socket_path is not None:
-                self.v2_socket_path = self.socket_path.with_name("inferd.sock")
-                self._inference_bound.append(
-                    await self._bind_unix(self.v2_socket_path, INFERENCE_MODE, self._handle_v2)
-                )
-        else:
-            if self.socket_path is not None:
-                self._inference_bound.append(
-                    await self._bind_unix(self.socket_path, INFERENCE_MODE, self._handle_unix)
-                )
-            if self.config.tcp is not None:
-                host, port = self.config.tcp
-                if self.tcp_address is not None:
-                    port = self.tcp_address[1]  # a restart re-binds the same port
-                multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
-                self.tcp_address = (host, multi.extra(SocketAttribute.local_port))
-                for listener in multi.listeners:
-                    assert isinstance(listener, SocketListener)
-                    self._inference_bound.append(await self._listen(listener, self._handle_tcp))
+        # The generation socket: v1 NDJSON up to 0.3; from 0.4 v1 is gone and the same
+        # socket speaks the length-prefixed v2 wire (protocol-v2.md §1).
+        lp = features(self.config.era).length_prefixed
+        if self.socket_path is not None:
+            handler = self._handle_lp if lp else self._handle_unix
+            self._inference_bound.append(
+                await self._bind_unix(self.socket_path, INFERENCE_MODE, handler)
+            )
+        # --- v2 NDJSON beside it (0.2–0.3 with --v2) ---
+        if self.config.v2_ndjson and self.socket_path is not None:
+            self.v2_socket_path = self.socket_path.with_name(V2_NDJSON_SOCKET_NAME)
+            self._inference_bound.append(
+                await self._bind_unix(self.v2_socket_path, INFERENCE_MODE, self._handle_v2_ndjson)
+            )
+        if self.config.tcp is not None:
+            host, port = self.config.tcp
+            if self.tcp_address is not None:
+                port = self.tcp_address[1]  # a restart re-binds the same port
+            multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
+            self.tcp_address = (host, multi.extra(SocketAttribute.local_port))
+            for listener in multi.listeners:
+                assert isinstance(listener, SocketListener)
+                tcp_handler = self._handle_lp_tcp if lp else self._handle_tcp
+                self._inference_bound.append(await self._listen(listener, tcp_handler))
         self.ready.set()
         self._notify()
 
@@ -550,12 +581,26 @@ class MockDaemon:
     # --- inference connections ---------------------------------------------------------
 
     async def _handle_unix(self, stream: ByteStream) -> None:
-        await self._handle_inference(stream, over_tcp=False)
+        await self._handle_inference(stream, lambda: self._converse(stream, over_tcp=False))
 
     async def _handle_tcp(self, stream: ByteStream) -> None:
-        await self._handle_inference(stream, over_tcp=True)
+        await self._handle_inference(stream, lambda: self._converse(stream, over_tcp=True))
 
-    async def _handle_inference(self, stream: ByteStream, *, over_tcp: bool) -> None:
+    # --- the v2 wires (v2_server) ---
+    async def _handle_lp(self, stream: ByteStream) -> None:
+        await self._handle_inference(stream, lambda: converse_lp(self, stream, over_tcp=False))
+
+    async def _handle_lp_tcp(self, stream: ByteStream) -> None:
+        await self._handle_inference(stream, lambda: converse_lp(self, stream, over_tcp=True))
+
+    async def _handle_v2_ndjson(self, stream: ByteStream) -> None:
+        await self._handle_inference(
+            stream, lambda: converse_v2_ndjson(self, stream, _LineReader(stream))
+        )
+
+    async def _handle_inference(
+        self, stream: ByteStream, converse: Callable[[], Awaitable[None]]
+    ) -> None:
         self.connections_accepted += 1
         self.open_connections += 1
         self._notify()
@@ -565,7 +610,7 @@ class MockDaemon:
             with scope:
                 async with stream:
                     with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-                        await self._converse(stream, over_tcp=over_tcp)
+                        await converse()
         finally:
             self._connection_scopes.discard(scope)
             self.open_connections -= 1
@@ -626,7 +671,7 @@ class MockDaemon:
         return hmac.compare_digest(key.encode("utf-8"), api_key.encode("utf-8"))
 
     @staticmethod
-    async def _linger_close(reader: _LineReader) -> None:
+    async def _linger_close(reader: Reader) -> None:
         """Before closing: EOF first, then swallow the client's leftovers for a moment.
 
         Closing a socket with unread input makes the peer see a reset (TCP RST, or
@@ -644,15 +689,46 @@ class MockDaemon:
         )
 
     async def _run_request(self, stream: ByteStream, reader: _LineReader, request: Request) -> bool:
-        """Admit, stream the plan, watch for a disconnect. False: close the connection."""
+        """Admit, stream the v1 plan, watch for a disconnect. False: close the connection."""
         plan = plan_for(self.config, request)
-        if isinstance(plan.ending, Fail) and not plan.admitted:
-            await self._send_error(stream, request.id, plan.ending.code, plan.ending.message)
+        frames, terminal = _v1_frames(plan, request.id)
+        return await self._admit_and_stream(
+            stream,
+            reader,
+            request.id,
+            frames=frames,
+            delays=plan.delays,
+            terminal=terminal,
+            admitted=plan.admitted,
+            encode=encode_line,
+        )
+
+    async def _admit_and_stream(
+        self,
+        stream: ByteStream,
+        reader: Reader,
+        request_id: str,
+        *,
+        frames: list[dict[str, Any]],
+        delays: list[float],
+        terminal: dict[str, Any],
+        admitted: bool,
+        encode: Callable[[dict[str, Any]], bytes],
+    ) -> bool:
+        """Admit (or ``queue_full``), stream ``frames`` then ``terminal`` while watching
+        for a disconnect (the cancel, §6). Any wire: ``encode`` makes the bytes. False:
+        the client went away, close the connection.
+
+        Not ``admitted``: the terminal error is the whole answer, given at once outside
+        the pool (the demo's ``busy`` trigger).
+        """
+        if not admitted:
+            await stream.send(encode(terminal))
             return True
         if self._admitted >= self.config.active_permits + self.config.queue_depth:
             self.queue_full_rejections += 1
             self._notify()
-            await self._send_error(stream, request.id, "queue_full", "queue full")
+            await stream.send(encode(_error(request_id, "queue_full", "queue full")))
             return True
         self._admitted += 1
         self.queued_generations += 1
@@ -674,7 +750,9 @@ class MockDaemon:
                     self.active_generations += 1
                     self._notify()
                     try:
-                        finished = await self._stream_plan(stream, request.id, plan)
+                        finished = await self._stream_frames(
+                            stream, frames, delays, terminal, encode
+                        )
                     finally:
                         self.active_generations -= 1
                 task_group.cancel_scope.cancel()
@@ -688,7 +766,7 @@ class MockDaemon:
         return finished
 
     @staticmethod
-    async def _watch_for_hangup(reader: _LineReader) -> None:
+    async def _watch_for_hangup(reader: Reader) -> None:
         """Keep reading while a request runs, so a closed client is noticed at once.
 
         Lines that arrive meanwhile wait their turn (strictly sequential, §5). If too
@@ -701,52 +779,46 @@ class MockDaemon:
         if not reader.eof:
             await anyio.sleep_forever()
 
-    async def _stream_plan(self, stream: ByteStream, request_id: str, plan: Plan) -> bool:
-        """Send the tokens then the terminal frame; False if the client went away."""
-        sent: list[str] = []
+    async def _stream_frames(
+        self,
+        stream: ByteStream,
+        frames: list[dict[str, Any]],
+        delays: list[float],
+        terminal: dict[str, Any],
+        encode: Callable[[dict[str, Any]], bytes],
+    ) -> bool:
+        """Send the frames then the terminal frame; False if the client went away."""
         try:
-            for token, delay in zip(plan.tokens, plan.delays, strict=True):
+            for frame, delay in zip(frames, delays, strict=True):
                 if delay > 0:
                     await anyio.sleep(delay)
-                await stream.send(
-                    encode_line({"type": "token", "id": request_id, "content": token})
-                )
-                sent.append(token)
-            ending = plan.ending
-            if isinstance(ending, Done):
-                frame: dict[str, Any] = {
-                    "type": "done",
-                    "id": request_id,
-                    "content": "".join(sent),
-                    "usage": {
-                        "prompt_tokens": ending.prompt_tokens,
-                        "completion_tokens": len(sent),
-                    },
-                    "stop_reason": ending.stop_reason,
-                    "backend": ending.backend,
-                }
-            else:
-                frame = {
-                    "type": "error",
-                    "id": request_id,
-                    "code": ending.code,
-                    "message": ending.message,
-                }
-            await stream.send(encode_line(frame))
+                await stream.send(encode(frame))
+            await stream.send(encode(terminal))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             return False
-        if isinstance(plan.ending, Done):
+        if terminal.get("type") == "done":
             self.completed_requests += 1
         else:
             self.failed_requests += 1
         return True
 
-    # --- era 0.4 ----------------------------------------------------------------------
 
-    async def _handle_v2(self, stream: ByteStream) -> None:
-        """A 0.4 daemon's socket: it reads a length prefix, not JSON lines; no v1 answer."""
-        self.connections_accepted += 1
-        self._notify()
-        async with stream:
-            with contextlib.suppress(anyio.EndOfStream, anyio.BrokenResourceError):
-                await stream.receive(4)
+def _error(request_id: str, code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "id": request_id, "code": code, "message": message}
+
+
+def _v1_frames(plan: Plan, request_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """v1 ``token`` frames and the terminal frame (``done`` repeats the whole text)."""
+    frames = [{"type": "token", "id": request_id, "content": token} for token in plan.tokens]
+    ending = plan.ending
+    if isinstance(ending, Fail):
+        return frames, _error(request_id, ending.code, ending.message)
+    done: dict[str, Any] = {
+        "type": "done",
+        "id": request_id,
+        "content": "".join(plan.tokens),
+        "usage": {"prompt_tokens": ending.prompt_tokens, "completion_tokens": len(plan.tokens)},
+        "stop_reason": ending.stop_reason,
+        "backend": ending.backend,
+    }
+    return frames, done

@@ -78,35 +78,58 @@ class FrameDecoder:
     ``max_payload`` is the cap (64 MiB; exactly the cap is allowed). ``feed`` returns the
     frames the bytes completed. At EOF call :meth:`finish`: EOF between frames is a clean
     close, EOF inside a frame (even inside its varint) is malformed.
+
+    ``defer_errors``: when bytes complete some frames and then break the framing, return
+    those frames and raise the error on the next :meth:`feed` or :meth:`finish`. A server
+    answers frame by frame, so a request that arrived just before garbage is still served.
     """
 
-    __slots__ = ("_buffer", "_offset", "max_payload")
+    __slots__ = ("_buffer", "_deferred", "_offset", "defer_errors", "max_payload")
 
-    def __init__(self, max_payload: int = MAX_FRAME_BYTES) -> None:
+    def __init__(self, max_payload: int = MAX_FRAME_BYTES, *, defer_errors: bool = False) -> None:
         self._buffer = bytearray()
         self._offset = 0
         self.max_payload = max_payload
+        self.defer_errors = defer_errors
+        self._deferred: MalformedFrame | FrameTooLarge | None = None
 
     @property
     def buffered(self) -> int:
         """Bytes held for an unfinished frame."""
         return len(self._buffer) - self._offset
 
+    @property
+    def pending_error(self) -> MalformedFrame | FrameTooLarge | None:
+        """With ``defer_errors``: the error the bytes already hold, raised on the next call."""
+        return self._deferred
+
     def feed(self, data: bytes) -> list[Frame]:
-        return self._feed(data, json_only=False)  # type: ignore[return-value]
+        if self._deferred is not None:
+            raise self._deferred
+        if not self.defer_errors:
+            return self._feed(data, [], json_only=False)
+        frames: list[Frame] = []
+        try:
+            return self._feed(data, frames, json_only=False)
+        except (MalformedFrame, FrameTooLarge) as exc:
+            if not frames:
+                raise
+            self._deferred = exc
+            return frames
 
     def feed_json(self, data: bytes) -> list[bytes]:
         """The payloads of the JSON frames ``data`` completed; a BLOB frame is malformed
         (the daemon only ever sends JSON frames, §2). The client's fast path."""
-        return self._feed(data, json_only=True)  # type: ignore[return-value]
+        if self._deferred is not None:
+            raise self._deferred
+        return self._feed(data, [], json_only=True)
 
-    def _feed(self, data: bytes, *, json_only: bool) -> list[Frame] | list[bytes]:
+    def _feed(self, data: bytes, frames: list[Any], *, json_only: bool) -> list[Any]:
         buffer = self._buffer
         if self._offset:
             del buffer[: self._offset]
             self._offset = 0
         buffer += data
-        frames: list[Any] = []
         size = len(buffer)
         offset = 0
         limit = self.max_payload
@@ -155,6 +178,8 @@ class FrameDecoder:
 
     def finish(self) -> None:
         """At EOF: raise :class:`MalformedFrame` if a frame was cut off."""
+        if self._deferred is not None:
+            raise self._deferred
         if self.buffered:
             held = self.buffered
             self._buffer.clear()

@@ -85,9 +85,10 @@ async def invoke(argv: Sequence[str], console: Console | None = None) -> Result:
 
 
 def daemon_config(directory: Path, **changes: Any) -> MockConfig:
-    return MockConfig(
-        socket_path=directory / "infer.sock", admin_path=directory / "admin.sock", **changes
-    )
+    # The generation socket has the era's leaf: inferd.sock from 0.4 (protocol-v2.md §1).
+    era = changes.get("era", "0.3")
+    leaf = "inferd.sock" if era in ("0.4", "0.5", "0.6", "0.8") else "infer.sock"
+    return MockConfig(socket_path=directory / leaf, admin_path=directory / "admin.sock", **changes)
 
 
 def endpoint_flags(directory: Path) -> list[str]:

@@ -367,24 +367,35 @@ async def test_era_0_1_has_no_capabilities(sock_dir: Path) -> None:
             assert (await wire.answer())[-1]["type"] == "done"
 
 
-async def test_era_0_4_announces_wire_version_and_serves_no_v1(sock_dir: Path) -> None:
-    async with MockDaemon.start(config(sock_dir, era="0.4")) as daemon:
+async def test_era_0_4_announces_wire_version_1_and_serves_no_v1(sock_dir: Path) -> None:
+    socket_path = sock_dir / "inferd.sock"
+    async with MockDaemon.start(config(sock_dir, era="0.4", socket_path=socket_path)) as daemon:
         await daemon.wait_ready()
         assert daemon.admin_path is not None
-        assert daemon.socket_path is not None
         async with await Wire.unix(daemon.admin_path) as admin:
             capabilities = await admin_frame(admin)
             assert await admin_frame(admin) == READY
         assert capabilities is not None
         assert capabilities["status"] == "capabilities"
-        assert capabilities["wire_version"] == 2
+        assert capabilities["wire_version"] == 1  # always 1 so far (protocol-v2.md §1)
         assert capabilities["v2"] is True
-        assert not daemon.socket_path.exists()  # no v1 inference socket at all
-        assert daemon.v2_socket_path is not None
-        assert daemon.v2_socket_path.exists()
-        async with await Wire.unix(daemon.v2_socket_path) as wire:
+        assert sorted(os.listdir(sock_dir)) == ["admin.sock", "inferd.sock"]
+        async with await Wire.unix(socket_path) as wire:
+            # A v1 line is read as a length prefix and an unknown frame-type byte (§9).
             await wire.send(request("v1-line"))
-            await wire.expect_eof()  # nothing v1 comes back
+            message = "malformed frame: unknown frame-type byte 0x22"
+            reply = json.dumps(
+                {"type": "error", "id": "", "code": "invalid_request", "message": message},
+                separators=(",", ":"),
+            ).encode()
+            with anyio.fail_after(5):
+                received = b""
+                while True:
+                    try:
+                        received += await wire.stream.receive()
+                    except anyio.EndOfStream:
+                        break
+            assert received == b"\x6b\x01" + reply  # no newline, then EOF
 
 
 async def test_default_paths_are_a_private_temp_dir() -> None:

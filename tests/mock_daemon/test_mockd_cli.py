@@ -53,7 +53,7 @@ async def test_process_serves_then_drains_on_sigterm(sock_dir: Path) -> None:
         out = _Lines(process.stdout)
         with anyio.fail_after(20):
             first = await out.next()
-            assert first == f"inference: {socket_path}, admin: {admin_path}"
+            assert first == f"inferd 0.3: inference: {socket_path} (v1), admin: {admin_path}"
             assert (await out.next()).startswith("ready")
             async with await Wire.unix(admin_path) as admin:
                 assert (await admin.frame() or {}).get("status") == "capabilities"

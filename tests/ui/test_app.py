@@ -47,8 +47,10 @@ def app_for(directory: Path, **overrides: object) -> InferdApp:
 @asynccontextmanager
 async def daemon(directory: Path, **knobs: object) -> AsyncIterator[MockDaemon]:
     settings: dict[str, object] = {"tokens": TAPE, **knobs}
+    # The generation socket has the era's leaf: inferd.sock from 0.4 (protocol-v2.md §1).
+    leaf = "inferd.sock" if settings.get("era") in ("0.4", "0.5", "0.6", "0.8") else "infer.sock"
     config = MockConfig(
-        socket_path=directory / "infer.sock",
+        socket_path=directory / leaf,
         admin_path=directory / "admin.sock",
         **settings,  # type: ignore[arg-type]
     )

@@ -77,6 +77,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="answer every request with this error frame instead of tokens",
     )
     parser.add_argument("--drop-after", metavar="N", type=_non_negative(int))
+    # --- embed and rerank (protocol-v2 §8) ---------------------------------------------
+    parser.add_argument(
+        "--embed",
+        action="store_true",
+        help="also serve embeddings on infer.embed.sock beside the socket (era 0.2+)",
+    )
+    parser.add_argument(
+        "--rerank",
+        action="store_true",
+        help="also serve reranking on infer.rerank.sock beside the socket (era 0.6+)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -164,6 +175,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         "error_before_stream": args.error_before_stream,
         "drop_after": args.drop_after,
     }
+    # embed and rerank: MockConfig refuses them before the era that has them.
+    fields["embed"] = args.embed
+    fields["rerank"] = args.rerank
     if args.tokens:
         fields["tokens"] = tuple(args.tokens)
     if args.demo_tokens_per_s is not None:
@@ -180,7 +194,12 @@ def describe(daemon: MockDaemon) -> str:
         host, port = daemon.tcp_address or daemon.config.tcp
         inference.append(f"tcp {host}:{port or '(port picked when ready)'}")
     admin = str(daemon.admin_path) if daemon.admin_path is not None else "(none)"
-    return f"inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
+    line = f"inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
+    # embed and rerank sockets, when served
+    for name, path in (("embed", daemon.embed_socket_path), ("rerank", daemon.rerank_socket_path)):
+        if path is not None:
+            line += f", {name}: {path}"
+    return line
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from inferd_tui.proto.eras import features
+
 BootScript = Literal["instant", "first-boot"]
 BackendName = Literal["mock", "demo"]
 Era = Literal["0.1", "0.3", "0.4"]
@@ -84,6 +86,11 @@ class MockConfig:
     autoboot: bool = True
     #: How long shutdown waits for admin clients to take their last frames before EOF.
     drain_timeout_s: float = 2.0
+    # --- embed and rerank (protocol-v2 §8; mock_daemon.embed_rerank) -------------------
+    #: Serve ``infer.embed.sock`` (0.2+) / ``infer.rerank.sock`` (0.6+) beside the
+    #: generation socket, bound and closed with it.
+    embed: bool = False
+    rerank: bool = False
 
     def __post_init__(self) -> None:
         for name in ("socket_path", "admin_path"):
@@ -114,3 +121,14 @@ class MockConfig:
             raise ValueError("delays must not be negative")
         if self.download_duration_s < 0 or self.download_total_bytes < 0:
             raise ValueError("the download must have a non-negative size and duration")
+        # --- embed and rerank: only the releases that have them -----------------------
+        if self.embed and not features(self.era).embed:
+            raise ValueError(
+                f"--embed needs era 0.2 or later (inferd 0.2 added infer.embed.sock); "
+                f"this is era {self.era}"
+            )
+        if self.rerank and not features(self.era).rerank:
+            raise ValueError(
+                f"--rerank needs era 0.6 or later (inferd 0.6.2 added infer.rerank.sock); "
+                f"this is era {self.era}"
+            )

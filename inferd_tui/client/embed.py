@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 import anyio
 from anyio.abc import ByteStream
@@ -223,7 +223,7 @@ class _SurfaceClient(Generic[_Answer]):
     def new_request_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids)}"
 
-    async def __aenter__(self) -> _SurfaceClient[_Answer]:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

@@ -8,6 +8,7 @@ from typing import Any
 
 from inferd_tui.mock_daemon.config import MockConfig
 from inferd_tui.proto import ADMIN_FRAME_ID
+from inferd_tui.proto.eras import features
 
 #: The real daemon reports download progress every 32 MiB (or 5 s).
 DOWNLOAD_STEP_BYTES = 32 * 1024 * 1024
@@ -36,7 +37,7 @@ def capabilities_event(config: MockConfig) -> dict[str, Any] | None:
         return None
     details: dict[str, Any] = {
         "backend": config.backend,
-        "v2": config.era == "0.4",
+        "v2": features(config.era).length_prefixed,
         "vision": False,
         "audio": False,
         "tools": False,
@@ -54,7 +55,7 @@ def capabilities_event(config: MockConfig) -> dict[str, Any] | None:
             device_name="NVIDIA GeForce RTX 4070 (simulated)",
             vram_total_bytes=12_878_086_144,
         )
-    if config.era == "0.4":
+    if features(config.era).length_prefixed:
         details["wire_version"] = 2
     return status_event("capabilities", **details)
 

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from inferd_tui.proto.eras import ERAS, features
+
 if TYPE_CHECKING:
     from inferd_tui.mock_daemon.config import MockConfig
     from inferd_tui.mock_daemon.daemon import MockDaemon
@@ -69,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--boot", choices=("instant", "first-boot"), default="instant")
     parser.add_argument("--bind-delay-ms", metavar="N", type=_non_negative(float), default=0.0)
     parser.add_argument("--backend", choices=("mock", "demo"), default="mock")
-    parser.add_argument("--era", choices=("0.1", "0.3", "0.4"), default="0.3")
+    parser.add_argument("--era", choices=ERAS, default="0.3")
     parser.add_argument(
         "--error-before-stream",
         metavar="CODE:MESSAGE",
@@ -233,8 +235,9 @@ async def serve(config: MockConfig, out: TextIO) -> int:
 
             async def announce_ready() -> None:
                 await daemon.wait_ready()
-                if config.era == "0.4":
-                    say(f"ready (era 0.4: v2 only, at {daemon.v2_socket_path}; no v1 socket)")
+                if features(config.era).length_prefixed:
+                    where = daemon.v2_socket_path
+                    say(f"ready (era {config.era}: v2 only, at {where}; no v1 socket)")
                 else:
                     say(f"ready: {describe(daemon)}")
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from inferd_tui.proto.eras import features
+from inferd_tui.proto.eras import Era, features
 
 BootScript = Literal["instant", "first-boot"]
 BackendName = Literal["mock", "demo"]
-Era = Literal["0.1", "0.3", "0.4"]
 
 #: The size of the model a first boot "downloads" (a plausible 4-bit gguf).
 DEFAULT_DOWNLOAD_BYTES = 5_126_304_928

@@ -40,7 +40,7 @@ from inferd_tui.proto import (
     encode_line,
     request_problem,
 )
-from inferd_tui.proto.eras import EMBED_SOCKET_NAME, RERANK_SOCKET_NAME
+from inferd_tui.proto.eras import EMBED_SOCKET_NAME, RERANK_SOCKET_NAME, features
 
 #: Bytes asked for per read: large, so a 64 MiB line arrives in a few dozen reads.
 READ_CHUNK = 1 << 20
@@ -485,7 +485,7 @@ class MockDaemon:
     async def _bind_inference(self) -> None:
         if self._shutting_down:
             return
-        if self.config.era == "0.4":
+        if features(self.config.era).length_prefixed:
             # v1 is gone: the socket a 0.4 daemon binds speaks the length-prefixed v2 wire.
             if self.socket_path is not None:
                 self.v2_socket_path = self.socket_path.with_name("inferd.sock")

@@ -54,6 +54,9 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "theme": ("theme", "--theme"),
     "no_save": ("no_save", "--no-save"),
     "wire": ("wire", "--wire"),
+    # embed and rerank sockets (the `embed` / `rerank` commands)
+    "embed_socket": ("endpoint.embed_socket", "--embed-socket"),
+    "rerank_socket": ("endpoint.rerank_socket", "--rerank-socket"),
 }
 # Inference targets are one choice: setting one in a layer overrides the other from below.
 _EXCLUSIVE_TARGETS: Final = ("endpoint.socket", "endpoint.tcp")
@@ -131,6 +134,9 @@ class EndpointSettings(_Frozen):
     admin: OptionalPath = None
     # The NAME of the variable holding the TCP API key, never the key.
     api_key_env: Annotated[str, AfterValidator(_env_name)] = DEFAULT_API_KEY_ENV
+    # Unset: infer.embed.sock / infer.rerank.sock beside the inference socket (§8).
+    embed_socket: OptionalPath = None
+    rerank_socket: OptionalPath = None
 
     @field_validator("tcp")
     @classmethod

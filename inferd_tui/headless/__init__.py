@@ -1,4 +1,5 @@
-"""Headless commands for servers and scripts: ``status``, ``watch``, ``ask``, ``doctor``.
+"""Headless commands for servers and scripts: ``status``, ``watch``, ``ask``, ``doctor``,
+``embed``, ``rerank``.
 
 Plain output and exit codes a script can trust; no Textual, no Rich. Registration is
 argparse glue only: each command's module (and anyio) is imported when it runs.
@@ -15,6 +16,19 @@ import importlib
 from typing import Any
 
 from inferd_tui.cli import add_endpoint_arguments
+
+#: ``embed --task`` choices, spelled out so registration needs no import of the wire
+#: models (a test checks them against ``proto.embed_rerank.EMBED_TASKS``).
+EMBED_TASK_CHOICES = (
+    "retrieval_query",
+    "retrieval_document",
+    "similarity",
+    "classification",
+    "clustering",
+    "question_answering",
+    "fact_verification",
+    "code_retrieval_query",
+)
 
 # The shared endpoint flags are also accepted before the subcommand; argparse copies a
 # subparser's defaults over the top-level values, so here they default to "not given".
@@ -158,3 +172,52 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     _endpoint_flags(doctor)
     doctor.set_defaults(func=_runner("doctor"))
+
+    # --- embed and rerank (protocol-v2 §8) ---------------------------------------------
+    embed = subparsers.add_parser(
+        "embed",
+        help="embed texts; one JSON array of floats per line on stdout",
+        description=(
+            "Embed each TEXT argument, or with none each line of stdin (blank lines are "
+            "skipped: output line n is the n-th non-blank input line), on the daemon's "
+            "infer.embed.sock (inferd 0.2+ started with --embed). Prints one JSON array of "
+            "floats per line, or with --json the daemon's whole answer. Exit 0 done, "
+            "2 no embed socket or usage error, 3 invalid request, 4 daemon error, "
+            "5 queue full after retries."
+        ),
+    )
+    embed.add_argument("text", nargs="*", metavar="TEXT", help="a text to embed (one each)")
+    embed.add_argument(
+        "--dimensions", type=int, metavar="N", help="vector length (models support a set)"
+    )
+    embed.add_argument("--task", choices=EMBED_TASK_CHOICES, help="task hint for the model")
+    embed.add_argument("--json", action="store_true", help="print the daemon's whole answer")
+    embed.add_argument(
+        "--embed-socket",
+        metavar="PATH",
+        help="embed socket (default: infer.embed.sock beside the inference socket)",
+    )
+    _endpoint_flags(embed)
+    embed.set_defaults(func=_runner("embed"))
+
+    rerank = subparsers.add_parser(
+        "rerank",
+        help="rank stdin's lines against QUERY; score<TAB>index<TAB>document, best first",
+        description=(
+            "Score each line of stdin (a document; blank lines are skipped and not "
+            "counted in index) against QUERY on the daemon's infer.rerank.sock (inferd "
+            "0.6.2+ started with --rerank), and print score<TAB>index<TAB>document by "
+            "descending score, or with --json the daemon's whole answer. At most 256 "
+            "documents and 8 MiB of text. Exit codes as embed."
+        ),
+    )
+    rerank.add_argument("query", nargs="+", metavar="QUERY", help="what to rank the documents by")
+    rerank.add_argument("--top-n", type=int, metavar="N", help="print only the N best")
+    rerank.add_argument("--json", action="store_true", help="print the daemon's whole answer")
+    rerank.add_argument(
+        "--rerank-socket",
+        metavar="PATH",
+        help="rerank socket (default: infer.rerank.sock beside the inference socket)",
+    )
+    _endpoint_flags(rerank)
+    rerank.set_defaults(func=_runner("rerank"))

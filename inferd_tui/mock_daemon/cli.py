@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from inferd_tui.proto.eras import features
+
 if TYPE_CHECKING:
     from inferd_tui.mock_daemon.config import MockConfig
     from inferd_tui.mock_daemon.daemon import MockDaemon
@@ -126,6 +128,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="answer every request with this error frame instead of tokens",
     )
     parser.add_argument("--drop-after", metavar="N", type=_non_negative(int))
+    # --- embed and rerank (protocol-v2 §8) ---------------------------------------------
+    parser.add_argument(
+        "--embed",
+        action="store_true",
+        help="also serve embeddings on infer.embed.sock beside the socket (era 0.2+)",
+    )
+    parser.add_argument(
+        "--rerank",
+        action="store_true",
+        help="also serve reranking on infer.rerank.sock beside the socket (era 0.6+)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -247,6 +260,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     }
     if args.tape is not None:
         fields["tape"] = read_tape(args.tape)
+    # embed and rerank: MockConfig refuses them before the era that has them.
+    fields["embed"] = args.embed
+    fields["rerank"] = args.rerank
     if args.tokens:
         fields["tokens"] = tuple(args.tokens)
     if args.demo_tokens_per_s is not None:
@@ -256,7 +272,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
 
 def describe(daemon: MockDaemon) -> str:
     """The line printed at start: where to point ``inferd-tui``."""
-    from inferd_tui.proto.eras import V2_NDJSON_SOCKET_NAME, features
+    from inferd_tui.proto.eras import V2_NDJSON_SOCKET_NAME
 
     era = features(daemon.config.era)
     inference: list[str] = []
@@ -270,7 +286,12 @@ def describe(daemon: MockDaemon) -> str:
         host, port = daemon.tcp_address or daemon.config.tcp
         inference.append(f"tcp {host}:{port or '(port picked when ready)'}")
     admin = str(daemon.admin_path) if daemon.admin_path is not None else "(none)"
-    return f"inferd {era.release}: inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
+    line = f"inferd {era.release}: inference: {' and '.join(inference) or '(none)'}, admin: {admin}"
+    # embed and rerank sockets, when served
+    for name, path in (("embed", daemon.embed_socket_path), ("rerank", daemon.rerank_socket_path)):
+        if path is not None:
+            line += f", {name}: {path}"
+    return line
 
 
 def run(args: argparse.Namespace) -> int:

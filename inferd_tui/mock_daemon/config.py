@@ -106,6 +106,11 @@ class MockConfig:
     tape: tuple[dict[str, Any], ...] = ()
     device_name: str | None = None
     vram_total_bytes: int | None = None
+    # --- embed and rerank (protocol-v2 §8; mock_daemon.embed_rerank) -------------------
+    #: Serve ``infer.embed.sock`` (0.2+) / ``infer.rerank.sock`` (0.6+) beside the
+    #: generation socket, bound and closed with it.
+    embed: bool = False
+    rerank: bool = False
 
     def __post_init__(self) -> None:
         for name in ("socket_path", "admin_path"):
@@ -156,6 +161,16 @@ class MockConfig:
             problem = tape_block_problem(block)
             if problem is not None:
                 raise ValueError(f"tape line {index + 1}: {problem}")
+        if self.embed and not era.embed:
+            raise ValueError(
+                f"--embed needs era 0.2 or later (inferd 0.2 added infer.embed.sock); "
+                f"this is era {self.era}"
+            )
+        if self.rerank and not era.rerank:
+            raise ValueError(
+                f"--rerank needs era 0.6 or later (inferd 0.6.2 added infer.rerank.sock); "
+                f"this is era {self.era}"
+            )
 
     @property
     def release(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hmac
 import json
 import logging
@@ -14,7 +15,7 @@ import socket
 import stat
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from inferd_tui.mock_daemon.admin import AdminHub
 from inferd_tui.mock_daemon.backends import Fail, Plan, plan_for
 from inferd_tui.mock_daemon.boot import Step, boot_steps, restart_steps, status_event
 from inferd_tui.mock_daemon.config import MockConfig, check_unix_path
+from inferd_tui.mock_daemon.embed_rerank import EmbedRerankServer
 from inferd_tui.mock_daemon.v2_server import converse_lp, converse_v2_ndjson
 from inferd_tui.proto import (
     MAX_FRAME_BYTES,
@@ -39,7 +41,14 @@ from inferd_tui.proto import (
     encode_line,
     request_problem,
 )
-from inferd_tui.proto.eras import LP_SOCKET_NAME, V1_SOCKET_NAME, V2_NDJSON_SOCKET_NAME, features
+from inferd_tui.proto.eras import (
+    EMBED_SOCKET_NAME,
+    LP_SOCKET_NAME,
+    RERANK_SOCKET_NAME,
+    V1_SOCKET_NAME,
+    V2_NDJSON_SOCKET_NAME,
+    features,
+)
 
 #: Bytes asked for per read: large, so a 64 MiB line arrives in a few dozen reads.
 READ_CHUNK = 1 << 20
@@ -534,6 +543,7 @@ class MockDaemon:
                 assert isinstance(listener, SocketListener)
                 tcp_handler = self._handle_lp_tcp if lp else self._handle_tcp
                 self._inference_bound.append(await self._listen(listener, tcp_handler))
+        await self._bind_embed_rerank()
         self.ready.set()
         self._notify()
 
@@ -541,6 +551,86 @@ class MockDaemon:
         bound, self._inference_bound = self._inference_bound, []
         for item in bound:
             await item.close()
+
+    # --- embed and rerank (protocol-v2 §8; the handlers are in embed_rerank.py) ---------
+
+    @property
+    def embed_socket_path(self) -> Path | None:
+        """``infer.embed.sock`` beside the generation socket, when ``config.embed``."""
+        if not self.config.embed or self.socket_path is None:
+            return None
+        return self.socket_path.with_name(EMBED_SOCKET_NAME)
+
+    @property
+    def rerank_socket_path(self) -> Path | None:
+        """``infer.rerank.sock`` beside the generation socket, when ``config.rerank``."""
+        if not self.config.rerank or self.socket_path is None:
+            return None
+        return self.socket_path.with_name(RERANK_SOCKET_NAME)
+
+    @functools.cached_property
+    def embed_rerank(self) -> EmbedRerankServer:
+        """The embed/rerank handlers and their counters."""
+        return EmbedRerankServer(
+            admitted=self.admitted, track=self._tracked_connection, notify=self._notify
+        )
+
+    async def _bind_embed_rerank(self) -> None:
+        """Bound with the generation socket, and in its list: closed with it on restart
+        and shutdown (a real daemon binds every surface once its backend is ready)."""
+        for path, handler in (
+            (self.embed_socket_path, self.embed_rerank.handle_embed),
+            (self.rerank_socket_path, self.embed_rerank.handle_rerank),
+        ):
+            if path is not None:
+                self._inference_bound.append(await self._bind_unix(path, INFERENCE_MODE, handler))
+
+    @contextlib.asynccontextmanager
+    async def admitted(self) -> AsyncIterator[bool]:
+        """One place in the daemon-wide pool (§6: generation, embed and rerank share it).
+
+        Yields False at once, holding nothing, when ``active_permits + queue_depth`` are
+        taken (the caller answers ``queue_full``); else waits for a permit and yields True.
+        The ``queued_generations``/``active_generations`` counters count these too.
+        """
+        if self._admitted >= self.config.active_permits + self.config.queue_depth:
+            self.queue_full_rejections += 1
+            self._notify()
+            yield False
+            return
+        self._admitted += 1
+        self.queued_generations += 1
+        self._notify()
+        queued = True
+        try:
+            async with self._permits:
+                self.queued_generations -= 1
+                queued = False
+                self.active_generations += 1
+                self._notify()
+                try:
+                    yield True
+                finally:
+                    self.active_generations -= 1
+        finally:
+            if queued:
+                self.queued_generations -= 1
+            self._admitted -= 1
+            self._notify()
+
+    @contextlib.contextmanager
+    def _tracked_connection(self) -> Iterator[anyio.CancelScope]:
+        """Counts an open connection; shutdown cancels the scope and waits for the count."""
+        self.open_connections += 1
+        scope = anyio.CancelScope()
+        self._connection_scopes.add(scope)
+        self._notify()
+        try:
+            yield scope
+        finally:
+            self._connection_scopes.discard(scope)
+            self.open_connections -= 1
+            self._notify()
 
     # --- admin connections -------------------------------------------------------------
 

@@ -87,7 +87,7 @@ class InferdApp(App[None]):
     def on_mount(self) -> None:
         from inferd_tui.ui.screens.chat import ChatScreen
 
-        self.push_screen(ChatScreen(self.config))
+        self.push_screen(ChatScreen(self.config, self.client))
         if not self.config.autostart:
             return
         if self.config.demo is not None:
@@ -169,7 +169,7 @@ class InferdApp(App[None]):
 
     @property
     def inference_ready(self) -> bool:
-        return self.daemon_state.inference_connected and self.daemon_state.kind != "v2_only"
+        return self.daemon_state.accepts_requests
 
     @work(group="inference", exclusive=True, exit_on_error=False)
     async def _connect_inference(self) -> None:

@@ -1,19 +1,20 @@
 """The main screen: transcript, prompt, sampling sidebar and admin-events panel.
 
-Attributes down, messages up: the screen calls methods on its widgets and folds their
-messages into one :class:`Conversation`; the generation worker lives here, with the
-widgets it drives.
+Attributes down, messages up: the screen calls methods on its widgets, and hands what
+the user asks for to its :class:`~inferd_tui.session.ChatSession`, which owns the
+conversation and the generation flow. The session reports back with plain events, which
+:meth:`ChatScreen._on_session_event` renders; each answer streams in a worker of this
+screen, so leaving the screen cancels it.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar
 
-import anyio
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,19 +22,24 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from inferd_tui.client import IncompatibleDaemon
 from inferd_tui.conversation import Conversation, Turn, TurnState, code_blocks
-from inferd_tui.persistence import ConversationSaver
-from inferd_tui.proto import (
-    AuthRejected,
-    ConnectError,
-    DaemonError,
-    InferdError,
-    InvalidRequest,
-    ProtocolError,
-    SamplingParams,
-    UnexpectedEof,
-    encode_request,
+from inferd_tui.proto import SamplingParams
+from inferd_tui.session import (
+    AnswerFinished,
+    AnswerSource,
+    AnswerStreamed,
+    ChatSession,
+    ConnectionLost,
+    EditingChanged,
+    PromptQueued,
+    PromptReleased,
+    PromptWithdrawn,
+    RetriesExhausted,
+    RetryCountdown,
+    RetryStarted,
+    SessionEvent,
+    TurnChanged,
+    TurnsChanged,
 )
 from inferd_tui.text_safety import for_clipboard
 from inferd_tui.ui.bindings import key_display
@@ -48,10 +54,6 @@ if TYPE_CHECKING:
 
 FLUSH_INTERVAL_S = 0.1
 PREVIEW_DEBOUNCE_S = 0.15
-QUEUE_FULL_RETRIES = 5
-#: An answer longer than this is not matched against its grammar in the UI thread.
-GRAMMAR_MATCH_LIMIT = 50_000
-
 
 INVALID_FIELDS_PREVIEW = "Nothing can be sent until the highlighted sampling fields are fixed."
 
@@ -94,22 +96,39 @@ class ChatScreen(Screen[None]):
     ChatScreen.-hide-admin #admin { display: none; }
     """
 
-    def __init__(self, config: AppConfig) -> None:
+    def __init__(self, config: AppConfig, client: AnswerSource) -> None:
         super().__init__()
         self.config = config
-        self.conversation = Conversation(system_prompt=config.system_prompt)
-        self.saver = ConversationSaver(config.store)
-        self._live: Turn | None = None
-        self._queued: Turn | None = None
-        self._editing: Turn | None = None
-        #: What to do once the running answer has stopped (leaving the conversation).
-        self._after_answer: Callable[[], None] | None = None
+        self.session = ChatSession(
+            client=client,
+            daemon_state=lambda: self.inferd_app.daemon_state,
+            store=config.store,
+            spawn=self._run_answer,
+            on_event=self._on_session_event,
+            system_prompt=config.system_prompt,
+            clock=config.clock,
+            sleep=config.sleep,
+        )
         self._flush_pending = False
-        self._params = SamplingParams()
-        self._grammar = ""
         self._layout_overridden: set[str] = set()
         self._preview_timer: Timer | None = None
         self._reported_store_problem: str | None = None
+
+    def _run_answer(self, job: Callable[[], Awaitable[None]]) -> None:
+        # A worker of this screen: leaving the screen cancels the answer.
+        self.run_worker(job, group="generation", exit_on_error=False)
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.session.conversation
+
+    @conversation.setter
+    def conversation(self, conversation: Conversation) -> None:
+        self.session.conversation = conversation
+
+    @property
+    def _live(self) -> Turn | None:
+        return self.session.live
 
     @property
     def inferd_app(self) -> InferdApp:
@@ -155,7 +174,7 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "daemon_state", self._on_daemon_state)
         self.watch(self.app, "theme", self._on_theme)
-        self.prompt.prompt_history = self._load_history()
+        self.prompt.prompt_history = self.session.recent_prompts(500)
         with contextlib.suppress(ValueError):
             self.sidebar.load(SamplingParams(**self.config.sampling), "")
         if self.config.initial_prompt:
@@ -187,11 +206,6 @@ class ChatScreen(Screen[None]):
     def _on_theme(self) -> None:
         self.transcript.set_code_theme(self.app.current_theme.dark)
 
-    def _load_history(self) -> list[str]:
-        with contextlib.suppress(Exception):
-            return list(reversed(self.config.store.prompt_history(500)))
-        return []
-
     def on_resize(self) -> None:
         self._apply_responsive_layout()
 
@@ -205,7 +219,7 @@ class ChatScreen(Screen[None]):
 
     def _update_extra(self) -> None:
         parts = [self.inferd_app.client.address]
-        problem = self.saver.problem or self.config.store_problem
+        problem = self.session.saving_problem or self.config.store_problem
         if problem and problem != self._reported_store_problem:
             # Said once, when it happens: the conversation is kept in memory meanwhile.
             self._reported_store_problem = problem
@@ -224,10 +238,8 @@ class ChatScreen(Screen[None]):
     # --- daemon state -----------------------------------------------------------------
 
     def _on_daemon_state(self) -> None:
-        state = self.inferd_app.daemon_state
-        self.status_bar.update_state(state)
-        if self._queued is not None and self.inferd_app.inference_ready and self._live is None:
-            self._send_queued()
+        self.status_bar.update_state(self.inferd_app.daemon_state)
+        self.session.daemon_changed()
 
     def on_admin_item(self, item: AdminItem) -> None:
         if item.event is not None:
@@ -235,16 +247,100 @@ class ChatScreen(Screen[None]):
         elif item.notice is not None:
             self.admin_panel.add_notice(item.notice, received_at=item.received_at, state=item.state)
         marker = item.state.lifecycle_marker(item.previous)
-        if marker and self.conversation.turns:
-            turn = self.conversation.add_marker(f"{marker} · {item.received_at:%H:%M:%S}")
-            self.saver.save_turn(self.conversation, turn)
-            self.transcript.sync(self.conversation.turns)
+        if marker:
+            self.session.add_marker(f"{marker} · {item.received_at:%H:%M:%S}")
 
-    # --- sending ----------------------------------------------------------------------
+    # --- what the session reports ----------------------------------------------------
+
+    def _on_session_event(self, event: SessionEvent) -> None:
+        turns = self.conversation.turns
+        match event:
+            case TurnsChanged():
+                self.transcript.sync(turns)
+            case TurnChanged(turn):
+                self.transcript.turn_changed(turn)
+            case PromptReleased(turn):
+                self._set_banner(None)
+                self.transcript.turn_changed(turn)
+            case AnswerStreamed():
+                self._schedule_flush()
+            case RetryCountdown(turn, seconds_left, retry, retries):
+                note = f"queue full — retrying in {seconds_left} s (retry {retry} of {retries})"
+                self.transcript.set_note(turn, f"{note} · Esc stops")
+            case RetryStarted(turn):
+                self.transcript.set_note(turn, None)
+            case RetriesExhausted(_, retries):
+                self.notify(
+                    f"The daemon's queue stayed full after {retries} retries; "
+                    f"{key_display(self.app, 'regenerate')} tries again.",
+                    severity="warning",
+                    timeout=8,
+                )
+            case AnswerFinished(turn, resend):
+                self._show_finished(turn, resend)
+            case PromptQueued(_, regenerate):
+                self.transcript.sync(turns)
+                soon = "" if regenerate else "It goes out as soon as it is; "
+                self._set_banner(f"Queued: the daemon is not ready yet. {soon}Esc withdraws it.")
+            case PromptWithdrawn(turn):
+                self.transcript.sync(turns)
+                self._set_banner(None)
+                if not self.prompt.text:
+                    self.prompt.set_prompt(turn.content)
+                self.notify("Withdrawn: the prompt is back in the box.", timeout=3)
+            case EditingChanged(turn):
+                self._update_preview()
+                self._set_banner(
+                    None
+                    if turn is None
+                    else f"Editing turn #{turns.index(turn) + 1}: Enter resends from there "
+                    "(later turns are replaced) · Esc cancels"
+                )
+            case ConnectionLost(reason):
+                self.inferd_app.inference_failed(reason)
+
+    def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
+        self.transcript.set_note(answer, None)
+        self.transcript.turn_changed(answer)
+        if answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
+            self.notify(
+                "The daemon rejected the request; it was not retried. Fix it and press "
+                f"{key_display(self.app, 'regenerate')}.",
+                severity="error",
+                timeout=6,
+            )
+        if resend is not None and not self.prompt.text:
+            # Put the prompt back so it can be fixed and resent (Enter replaces that turn).
+            self.prompt.set_prompt(resend.content)
+            self.session.edit(resend)
+        self._update_extra()
+        self._update_preview()  # the finished answer is now part of the next request
+
+    def _schedule_flush(self) -> None:
+        live = self.session.live
+        if live is not None and live.state is not TurnState.STREAMING:
+            self._flush()  # the terminal frame: settle the screen at once
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.set_timer(FLUSH_INTERVAL_S, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        live = self.session.live
+        if live is not None:
+            self.transcript.turn_changed(live)
+
+    def _set_banner(self, text: str | None) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(Text(text or ""))
+        banner.set_class(bool(text), "visible")
+
+    # --- sending, cancelling, editing -------------------------------------------------
 
     @on(PromptInput.Submitted)
     def _on_submitted(self, message: PromptInput.Submitted) -> None:
-        if self._live is not None or self._queued is not None:
+        if self.session.busy:
             self.notify(
                 "An answer is still coming. Esc stops it; your prompt stays in the box.",
                 severity="warning",
@@ -258,290 +354,61 @@ class ChatScreen(Screen[None]):
                 severity="error",
             )
             return
-        self._params, self._grammar = params, self.sidebar.grammar
-        if self._grammar.strip():
+        grammar = self.sidebar.grammar
+        if grammar.strip():
             from inferd_tui.grammar import check
 
-            result = check(self._grammar)
+            result = check(grammar)
             if not result.ok:
                 from inferd_tui.ui.screens.confirm_invalid_grammar import ConfirmInvalidGrammar
 
                 def confirmed(send_anyway: bool | None) -> None:
                     if send_anyway:
-                        self._send(message.text)
+                        self._send(message.text, params, grammar)
 
-                self.app.push_screen(ConfirmInvalidGrammar(self._grammar, result), confirmed)
+                self.app.push_screen(ConfirmInvalidGrammar(grammar, result), confirmed)
                 return
-        self._send(message.text)
+        self._send(message.text, params, grammar)
 
-    def _send(self, text: str) -> None:
-        if self._editing is not None:
-            index = self.conversation.turns.index(self._editing)
-            removed = self.conversation.truncate(index)
-            self.saver.truncate(self.conversation, removed)
-            self._set_editing(None)
+    def _send(self, text: str, params: SamplingParams, grammar: str) -> None:
         self.prompt.remember(text)
-        with contextlib.suppress(Exception):
-            self.config.store.add_prompt(text)
         self.prompt.set_prompt("")
-        ready = self.inferd_app.inference_ready
-        turn = self.conversation.add_user(
-            text, state=TurnState.COMPLETE if ready else TurnState.QUEUED
-        )
-        self.saver.save_turn(self.conversation, turn)
-        # The settings this prompt goes out with, also for a conversation created just now
-        # (its settings had nowhere to go before its first turn).
-        self.saver.save_settings(self.conversation, self._params.wire_fields(), self._grammar)
         self.transcript.action_follow()
-        self.transcript.sync(self.conversation.turns)
-        if ready:
-            self._generate()
-        else:
-            self._queued = turn
-            self._set_banner(
-                "Queued: the daemon is not ready yet. It goes out as soon as it is; "
-                "Esc withdraws it."
-            )
+        self.session.send(text, params, grammar)
         self._update_preview()
-
-    def _send_queued(self) -> None:
-        turn, self._queued = self._queued, None
-        if turn is None:
-            return
-        turn.state = TurnState.COMPLETE
-        turn.touch()
-        self._set_banner(None)
-        self.transcript.turn_changed(turn)
-        self._generate()
-
-    @work(group="generation", exclusive=True, exit_on_error=False)
-    async def _generate(self) -> None:
-        app = self.inferd_app
-        if app.daemon_state.kind == "v2_only":
-            self._fail_without_answer("this daemon speaks only protocol v2 (inferd 0.4+)")
-            return
-        request = self.conversation.to_request(
-            self._params, grammar=self._grammar, request_id=app.client.new_request_id()
-        )
-        clock = self.config.clock
-        answer = self.conversation.begin_answer(request, now=clock())
-        self._live = answer
-        self.saver.save_turn(self.conversation, answer)
-        self.transcript.sync(self.conversation.turns)
-        attempt = 1
-        try:
-            while True:
-                async with contextlib.aclosing(app.client.generate(request)) as frames:
-                    async for frame in frames:
-                        self.conversation.apply(answer, frame, now=clock())
-                        self._schedule_flush()
-                if not (answer.state is TurnState.ERROR and answer.error_code == "queue_full"):
-                    break
-                if attempt > QUEUE_FULL_RETRIES:
-                    self.notify(
-                        f"The daemon's queue stayed full after {QUEUE_FULL_RETRIES} retries; "
-                        f"{key_display(self.app, 'regenerate')} tries again.",
-                        severity="warning",
-                        timeout=8,
-                    )
-                    break
-                await self._count_down(answer, attempt)
-                attempt += 1
-                self._restart_answer(answer, clock())
-            if answer.grammar and answer.state is TurnState.COMPLETE:
-                self.transcript.turn_changed(answer)  # show the answer before checking it
-                await self._check_grammar_match(answer)
-        except anyio.get_cancelled_exc_class():
-            self.conversation.fail(answer, TurnState.CANCELLED, now=clock())
-            raise
-        except UnexpectedEof as exc:
-            self.conversation.fail(answer, TurnState.INTERRUPTED, now=clock(), message=exc.hint)
-        except InvalidRequest as exc:
-            self._record_error(answer, "invalid_request", exc.hint)
-        except AuthRejected as exc:
-            self._record_error(answer, "auth", exc.hint)
-        except IncompatibleDaemon as exc:
-            self._record_error(answer, "v2_only", exc.hint)
-        except ConnectError as exc:
-            self._record_error(answer, exc.title, exc.hint)
-            app.inference_failed(exc.hint)
-        except ProtocolError as exc:
-            self._record_error(answer, exc.title, exc.hint)
-        except DaemonError as exc:
-            self._record_error(answer, exc.code, exc.message)
-        except InferdError as exc:
-            self._record_error(answer, exc.title, exc.hint)
-        except Exception as exc:  # a bug must not leave the turn "streaming" forever
-            self._record_error(answer, "internal", f"{type(exc).__name__}: {exc}")
-        finally:
-            self._finish_answer(answer)
-
-    def _record_error(self, answer: Turn, code: str, message: str) -> None:
-        self.conversation.fail(
-            answer, TurnState.ERROR, now=self.config.clock(), code=code, message=message
-        )
-
-    def _restart_answer(self, answer: Turn, now: float) -> None:
-        answer.state = TurnState.STREAMING
-        answer.error_code = answer.error_message = None
-        answer.content = ""
-        answer.started_at, answer.first_token_at, answer.finished_at = now, None, None
-        answer.touch()
-        self.transcript.set_note(answer, None)
-
-    async def _count_down(self, answer: Turn, attempt: int) -> None:
-        """queue_full: wait with a visible countdown (1, 2, 4, 8, 8 s), then retry."""
-        delay = min(2 ** (attempt - 1), 8)
-        for remaining in range(delay, 0, -1):
-            self.transcript.set_note(
-                answer,
-                f"queue full — retrying in {remaining} s "
-                f"(retry {attempt} of {QUEUE_FULL_RETRIES}) · Esc stops",
-            )
-            await self.config.sleep(1)
-
-    def _fail_without_answer(self, message: str) -> None:
-        self.notify(message, severity="error", timeout=8)
-
-    def _finish_answer(self, answer: Turn) -> None:
-        self._live = None
-        self.transcript.set_note(answer, None)
-        self.transcript.turn_changed(answer)
-        self.saver.finish(answer)
-        if answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
-            self.notify(
-                "The daemon rejected the request; it was not retried. Fix it and press "
-                f"{key_display(self.app, 'regenerate')}.",
-                severity="error",
-                timeout=6,
-            )
-        if answer.failed and answer.state is not TurnState.CANCELLED and not self.prompt.text:
-            # Put the prompt back so it can be fixed and resent (Enter replaces that turn).
-            index = self.conversation.last_user_index()
-            if index is not None:
-                user_turn = self.conversation.turns[index]
-                self.prompt.set_prompt(user_turn.content)
-                self._set_editing(user_turn)
-        self._update_extra()
-        self._update_preview()  # the finished answer is now part of the next request
-        if self._after_answer is not None:  # the user left this conversation mid-answer
-            then, self._after_answer = self._after_answer, None
-            self.call_later(then)
-
-    async def _check_grammar_match(self, answer: Turn) -> None:
-        """✓/✗ under a constrained answer. Matching is CPU work (tens of ms per KB), so it
-        runs in a worker thread and the screen stays responsive."""
-        if len(answer.content) > GRAMMAR_MATCH_LIMIT:
-            return
-        from inferd_tui.grammar import GrammarError, MatchResult, check, match
-
-        def run() -> MatchResult | None:
-            result = check(answer.grammar)
-            if result.grammar is None or not result.ok:
-                return None
-            try:
-                return match(result.grammar, answer.content)
-            except GrammarError:  # e.g. <token> forms cannot be matched locally
-                return None
-
-        outcome = await anyio.to_thread.run_sync(run)
-        if outcome is None:
-            return
-        answer.grammar_match = outcome.ok
-        answer.grammar_match_offset = None if outcome.ok else outcome.offset
-        answer.touch()
-
-    def _schedule_flush(self) -> None:
-        live = self._live
-        if live is not None and live.state is not TurnState.STREAMING:
-            self._flush()  # the terminal frame: settle the screen at once
-            return
-        if not self._flush_pending:
-            self._flush_pending = True
-            self.set_timer(FLUSH_INTERVAL_S, self._flush)
-
-    def _flush(self) -> None:
-        self._flush_pending = False
-        live = self._live
-        if live is not None:
-            self.transcript.turn_changed(live)
-            self.saver.checkpoint(live)
-
-    # --- cancelling and editing -------------------------------------------------------
 
     def action_cancel(self) -> None:
-        if self._live is not None:
-            self.workers.cancel_group(self, "generation")
-            return
-        if self._queued is not None:
-            turn, self._queued = self._queued, None
-            removed = self.conversation.truncate(self.conversation.turns.index(turn))
-            self.saver.truncate(self.conversation, removed)
-            self.transcript.sync(self.conversation.turns)
-            self._set_banner(None)
-            if not self.prompt.text:
-                self.prompt.set_prompt(turn.content)
-            self.notify("Withdrawn: the prompt is back in the box.", timeout=3)
-            return
-        if self._editing is not None:
-            self._set_editing(None)
+        if self.session.busy:
+            self.session.cancel()
+        elif self.session.editing is not None:
+            self.session.stop_editing()
             self.notify("Edit cancelled.", timeout=2)
-            return
-        if self.focused is not self.prompt:
+        elif self.focused is not self.prompt:
             self.prompt.focus()
-
-    def _set_editing(self, turn: Turn | None) -> None:
-        self._editing = turn
-        self._update_preview()
-        if turn is None:
-            self._set_banner(None)
-        else:
-            index = self.conversation.turns.index(turn) + 1
-            self._set_banner(
-                f"Editing turn #{index}: Enter resends from there "
-                "(later turns are replaced) · Esc cancels"
-            )
-
-    def _set_banner(self, text: str | None) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.update(Text(text or ""))
-        banner.set_class(bool(text), "visible")
 
     @on(TranscriptView.EditRequested)
     def _on_edit_requested(self, message: TranscriptView.EditRequested) -> None:
-        if self._live is not None:
+        if self.session.live is not None:
             self.notify("Wait for the answer or stop it (Esc) before editing.", severity="warning")
             return
         self.prompt.set_prompt(message.turn.content)
-        self._set_editing(message.turn)
+        self.session.edit(message.turn)
         self.prompt.focus()
 
     def action_regenerate(self) -> None:
-        if self._live is not None or self._queued is not None:
+        if self.session.busy:
             self.notify("An answer is still coming; Esc stops it.", severity="warning")
             return
-        index = self.conversation.last_user_index()
-        if index is None:
+        if not self.session.can_regenerate():
             self.notify("Nothing to regenerate yet.", timeout=3)
             return
         params = self.sidebar.to_params()
         if params is None:
             self.notify("Fix the highlighted sampling fields first.", severity="error")
             return
-        self._params, self._grammar = params, self.sidebar.grammar
-        removed = self.conversation.truncate(index + 1)
-        self.saver.truncate(self.conversation, removed)
-        self._set_editing(None)
-        self.transcript.sync(self.conversation.turns)
-        if self.inferd_app.inference_ready:
-            self._generate()
-        else:
-            turn = self.conversation.turns[index]
-            turn.state = TurnState.QUEUED
-            turn.touch()
-            self._queued = turn
-            self.transcript.sync(self.conversation.turns)
-            self._set_banner("Queued: the daemon is not ready yet. Esc withdraws it.")
+        self.session.regenerate(params, self.sidebar.grammar)
+
+    # --- leaving this conversation ----------------------------------------------------
 
     def action_new_conversation(self) -> None:
         def start() -> None:
@@ -552,7 +419,7 @@ class ChatScreen(Screen[None]):
 
     def _after_stopping_the_answer(self, then: Callable[[], None]) -> None:
         """Run ``then``, which leaves this conversation; ask first if an answer is coming."""
-        if self._live is None:
+        if self.session.live is None:
             then()
             return
         from inferd_tui.ui.screens.dialogs import ConfirmDialog
@@ -571,31 +438,23 @@ class ChatScreen(Screen[None]):
         )
 
     def _stop_answer_then(self, then: Callable[[], None]) -> None:
-        """Stop the running answer, and run ``then`` once the answer is marked and saved as
-        cancelled (the generation worker's cleanup runs after the cancel is delivered)."""
-        if self._live is None:
-            then()
-            return
-        self._after_answer = then
-        self.workers.cancel_group(self, "generation")
+        """Stop the running answer; ``then`` runs once it is saved as cancelled."""
+
+        def after_the_answer() -> None:
+            self.call_later(then)  # from this screen's queue, not the answer's worker
+
+        self.session.stop_answer(after_the_answer)
 
     def _start_new_conversation(self) -> None:
-        self._queued = None
-        self._set_editing(None)
-        self.conversation = Conversation(system_prompt=self.conversation.system_prompt)
-        self.transcript.sync(self.conversation.turns)
+        self.session.new_conversation()
         self.prompt.focus()
         self._update_preview()
 
     def load_conversation(self, conversation_id: int) -> None:
         """Open a stored conversation (from the conversation list or a search hit)."""
-        self._queued = None
-        self._set_editing(None)
-        conversation, params, grammar = self.saver.load(conversation_id)
-        self.conversation = conversation
+        params, grammar = self.session.open(conversation_id)
         with contextlib.suppress(ValueError):
             self.sidebar.load(SamplingParams(**params), grammar)
-        self.transcript.sync(conversation.turns)
         self.transcript.action_follow()
         self._update_preview()
 
@@ -605,10 +464,10 @@ class ChatScreen(Screen[None]):
         def done(text: str | None) -> None:
             if text is None:
                 return
-            self.conversation.system_prompt = text
-            # The sidebar's settings, as shown: _params is only what the last send used.
-            params = self.sidebar.to_params() or self._params
-            self.saver.save_settings(self.conversation, params.wire_fields(), self.sidebar.grammar)
+            self.session.set_system_prompt(text)
+            # The sidebar's settings, as shown: session.params is only what the last send used.
+            params = self.sidebar.to_params() or self.session.params
+            self.session.save_settings(params, self.sidebar.grammar)
             self._update_preview()
             self.notify(
                 "System prompt set." if text.strip() else "System prompt cleared.", timeout=2
@@ -642,7 +501,7 @@ class ChatScreen(Screen[None]):
                 if position is not None:  # opened from a search hit: show that turn
                     self._select_stored_position(position)
 
-            if self._open_conversation_was_deleted():
+            if self.session.was_deleted():
                 self._stop_answer_then(lambda: self._replace_deleted_conversation(open_it))
             elif conversation_id is None or conversation_id == self.conversation.store_id:
                 open_it()  # this conversation: nothing to leave
@@ -650,19 +509,6 @@ class ChatScreen(Screen[None]):
                 self._after_stopping_the_answer(open_it)
 
         self.app.push_screen(screen, done)
-
-    def _open_conversation_was_deleted(self) -> bool:
-        from inferd_tui.store import NotFound, StoreError
-
-        if self.conversation.store_id is None:
-            return False
-        try:
-            self.config.store.get_conversation(self.conversation.store_id)
-        except NotFound:
-            return True
-        except StoreError:  # a store that fails says so elsewhere; nothing was deleted
-            return False
-        return False
 
     def _replace_deleted_conversation(self, then: Callable[[], None]) -> None:
         """The conversation on screen was deleted from the list: start a new one, so that
@@ -672,13 +518,11 @@ class ChatScreen(Screen[None]):
         then()
 
     def _select_stored_position(self, position: int) -> None:
-        stored = {turn.store_id: turn for turn in self.conversation.turns}
-        for record in self.config.store.turns(self.conversation.store_id or 0):
-            if record.position == position and record.id in stored:
-                # Shown selected, but typing still goes to the prompt (Ctrl+T acts on it).
-                self.transcript.select_turn(stored[record.id])
-                self.prompt.focus()
-                return
+        turn = self.session.turn_at_stored_position(position)
+        if turn is not None:
+            # Shown selected, but typing still goes to the prompt (Ctrl+T acts on it).
+            self.transcript.select_turn(turn)
+            self.prompt.focus()
 
     def action_history_search(self) -> None:
         from inferd_tui.ui.screens.history_search import HistorySearchScreen
@@ -711,8 +555,8 @@ class ChatScreen(Screen[None]):
                 self.notify(f"Preset {preset.name!r} has invalid values: {exc}", severity="error")
                 return
             self.sidebar.load(params, preset.grammar)
-            self.conversation.system_prompt = preset.system_prompt
-            self.saver.save_settings(self.conversation, params.wire_fields(), preset.grammar)
+            self.session.set_system_prompt(preset.system_prompt)
+            self.session.save_settings(params, preset.grammar)
             self._update_preview()
             self.notify(f"Applied preset {preset.name!r}.", timeout=3)
 
@@ -787,7 +631,7 @@ class ChatScreen(Screen[None]):
     @on(SamplingSidebar.Changed)
     def _on_sampling_changed(self, message: SamplingSidebar.Changed) -> None:
         self._update_preview()
-        self.saver.save_settings(self.conversation, message.params.wire_fields(), message.grammar)
+        self.session.save_settings(message.params, message.grammar)
 
     @on(SamplingSidebar.Invalid)
     def _on_sampling_invalid(self) -> None:
@@ -800,14 +644,10 @@ class ChatScreen(Screen[None]):
         if params is None:  # a guess at the line would mislead: nothing can be sent yet
             self.sidebar.show_preview(INVALID_FIELDS_PREVIEW)
             return
-        turns = self.conversation.turns
-        if self._editing is not None:  # Enter resends from the edited turn, dropping the rest
-            turns = turns[: turns.index(self._editing)]
-        draft = Conversation(system_prompt=self.conversation.system_prompt, turns=list(turns))
         next_text = self.prompt.text or "…your prompt…"
-        draft.add_user(next_text)
-        request = draft.to_request(params, grammar=self.sidebar.grammar, request_id="<id>")
-        self.sidebar.show_preview(encode_request(request).decode("utf-8").rstrip("\n"))
+        self.sidebar.show_preview(
+            self.session.next_request_line(params, self.sidebar.grammar, next_text)
+        )
 
     @on(PromptInput.Changed)
     def _on_prompt_changed(self) -> None:

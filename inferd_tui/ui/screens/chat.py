@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -26,7 +27,6 @@ from inferd_tui.conversation import Conversation, Turn, TurnState, code_blocks
 from inferd_tui.proto import SamplingParams
 from inferd_tui.session import (
     AnswerFinished,
-    AnswerSource,
     AnswerStreamed,
     ChatSession,
     ConnectionLost,
@@ -42,7 +42,7 @@ from inferd_tui.session import (
     TurnsChanged,
 )
 from inferd_tui.text_safety import for_clipboard
-from inferd_tui.ui.bindings import key_display
+from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -50,7 +50,8 @@ from inferd_tui.ui.widgets.status_bar import EXTRA_SEPARATOR, DaemonStatusBar
 from inferd_tui.ui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
-    from inferd_tui.ui.app import AdminItem, AppConfig, InferdApp
+    from inferd_tui.client import Client
+    from inferd_tui.ui.shared import AdminItem, AppConfig, ChatHost
 
 FLUSH_INTERVAL_S = 0.1
 PREVIEW_DEBOUNCE_S = 0.15
@@ -59,25 +60,7 @@ INVALID_FIELDS_PREVIEW = "Nothing can be sent until the highlighted sampling fie
 
 
 class ChatScreen(Screen[None]):
-    # The footer shows the few keys needed to chat (it must fit 80 columns); every
-    # binding is on the F1 screen and every action in the command palette.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="cancel"),
-        Binding("f5", "regenerate", "Regenerate", id="regenerate"),
-        Binding("ctrl+n", "new_conversation", "New chat", id="new-conversation", show=False),
-        Binding("f4", "edit_system_prompt", "System prompt", id="system-prompt", show=False),
-        Binding("ctrl+g", "grammar", "Grammar", id="grammar"),
-        Binding("f2", "toggle_sidebar", "Sidebar", id="toggle-sidebar", show=False),
-        Binding("f3", "toggle_admin", "Events", id="toggle-admin", show=False),
-        Binding("ctrl+o", "focus_admin", "Focus events", id="focus-admin", show=False),
-        Binding("ctrl+t", "focus_transcript", "Select turns", id="focus-transcript", show=False),
-        # Not Ctrl+Y, F6 or F7: the prompt box uses them (redo, select line, select all).
-        Binding("f9", "copy_answer", "Copy answer", id="copy-answer", show=False),
-        Binding("ctrl+end", "follow", "Follow", id="follow", show=False),
-        Binding("ctrl+l", "conversations", "Chats", id="conversations", show=False),
-        Binding("ctrl+r", "history_search", "Search prompts", id="history-search", show=False),
-        Binding("f8", "presets", "Presets", id="presets", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("chat")
 
     DEFAULT_CSS = """
     ChatScreen { layout: vertical; }
@@ -96,12 +79,13 @@ class ChatScreen(Screen[None]):
     ChatScreen.-hide-admin #admin { display: none; }
     """
 
-    def __init__(self, config: AppConfig, client: AnswerSource) -> None:
+    def __init__(self, config: AppConfig, client: Client) -> None:
         super().__init__()
         self.config = config
+        self.address = client.address
         self.session = ChatSession(
             client=client,
-            daemon_state=lambda: self.inferd_app.daemon_state,
+            daemon_state=lambda: self.host.daemon_state,
             store=config.store,
             spawn=self._run_answer,
             on_event=self._on_session_event,
@@ -131,11 +115,8 @@ class ChatScreen(Screen[None]):
         return self.session.live
 
     @property
-    def inferd_app(self) -> InferdApp:
-        from inferd_tui.ui.app import InferdApp
-
-        assert isinstance(self.app, InferdApp)
-        return self.app
+    def host(self) -> ChatHost:
+        return cast("ChatHost", self.app)
 
     def compose(self) -> ComposeResult:
         yield DaemonStatusBar(id="status")
@@ -218,7 +199,7 @@ class ChatScreen(Screen[None]):
             self.set_class(height < 30, "-hide-admin")
 
     def _update_extra(self) -> None:
-        parts = [self.inferd_app.client.address]
+        parts = [self.address]
         problem = self.session.saving_problem or self.config.store_problem
         if problem and problem != self._reported_store_problem:
             # Said once, when it happens: the conversation is kept in memory meanwhile.
@@ -238,7 +219,7 @@ class ChatScreen(Screen[None]):
     # --- daemon state -----------------------------------------------------------------
 
     def _on_daemon_state(self) -> None:
-        self.status_bar.update_state(self.inferd_app.daemon_state)
+        self.status_bar.update_state(self.host.daemon_state)
         self.session.daemon_changed()
 
     def on_admin_item(self, item: AdminItem) -> None:
@@ -297,7 +278,7 @@ class ChatScreen(Screen[None]):
                     "(later turns are replaced) · Esc cancels"
                 )
             case ConnectionLost(reason):
-                self.inferd_app.inference_failed(reason)
+                self.host.inference_failed(reason)
 
     def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
         self.transcript.set_note(answer, None)
@@ -659,76 +640,16 @@ class ChatScreen(Screen[None]):
     # --- command palette --------------------------------------------------------------
 
     def palette_commands(self) -> list[SystemCommand]:
-        entries = [
-            ("Send prompt", "Send what is in the prompt box (Enter)", self.prompt.action_submit),
-            (
-                "Cancel generation",
-                "Stop the answer being written; keeps the partial text (Esc)",
-                self.action_cancel,
-            ),
-            (
-                "Regenerate last answer",
-                "Ask again from your last prompt (F5)",
-                self.action_regenerate,
-            ),
-            (
-                "New conversation",
-                "Start over with an empty conversation (Ctrl+N)",
-                self.action_new_conversation,
-            ),
-            (
-                "Edit system prompt",
-                "Set the system message sent with every request (F4)",
-                self.action_edit_system_prompt,
-            ),
-            (
-                "Grammar workbench",
-                "Examples, samples, match tests, load/save .gbnf (Ctrl+G)",
-                self.action_grammar,
-            ),
-            (
-                "Conversations",
-                "Open, rename, delete, search, export or import conversations (Ctrl+L)",
-                self.action_conversations,
-            ),
-            (
-                "Toggle sampling sidebar",
-                "Show or hide the sampling parameters (F2)",
-                self.action_toggle_sidebar,
-            ),
-            (
-                "Toggle admin events",
-                "Show or hide the daemon's lifecycle events (F3)",
-                self.action_toggle_admin,
-            ),
-            (
-                "Focus admin events",
-                "Move into the events log: f follows, / filters, x clears (Ctrl+O)",
-                self.action_focus_admin,
-            ),
-            (
-                "Select turns",
-                "Move into the transcript to select, copy and edit turns (Ctrl+T)",
-                self.action_focus_transcript,
-            ),
-            (
-                "Copy answer",
-                "Copy the selected turn, or the last answer (F9)",
-                self.action_copy_answer,
-            ),
-            (
-                "Copy first code block",
-                "Copy code block 1 of the selected turn or last answer",
-                self.transcript.action_copy_code,
-            ),
-            (
-                "Follow new text",
-                "Scroll to the end and keep following (Ctrl+End)",
-                self.action_follow,
-            ),
-            ("Help", "All keys and what they do (F1)", self.inferd_app.action_help),
+        return [
+            SystemCommand(command.title, command.help, partial(self.run_action, command.action))
+            for command in CHAT_COMMANDS
         ]
-        return [SystemCommand(title, help_text, callback) for title, help_text, callback in entries]
+
+    def action_send(self) -> None:
+        self.prompt.action_submit()
+
+    def action_copy_code(self) -> None:
+        self.transcript.action_copy_code()
 
 
 def _dropped(count: int) -> str:

@@ -279,21 +279,12 @@ class ChatSession:
         self.params, self.grammar = params, grammar
         with contextlib.suppress(Exception):  # prompt history is a convenience
             self.store.add_prompt(text)
-        ready = self.ready
-        turn = self.conversation.add_user(
-            text, state=TurnState.COMPLETE if ready else TurnState.QUEUED
-        )
+        turn = self.conversation.add_user(text)
         self.saver.save_turn(self.conversation, turn)
         # The settings this prompt goes out with, also for a conversation created just now
         # (its settings had nowhere to go before its first turn).
         self.saver.save_settings(self.conversation, params.wire_fields(), grammar)
-        if ready:
-            self._start_answer()
-        else:
-            self._queued = turn
-        self._emit(TurnsChanged())
-        if not ready:
-            self._emit(PromptQueued(turn, regenerate=False))
+        self._answer_or_queue(turn, regenerate=False)
         return turn
 
     def can_regenerate(self) -> bool:
@@ -310,16 +301,19 @@ class ChatSession:
         removed = self.conversation.truncate(index + 1)
         self.saver.truncate(self.conversation, removed)
         self._set_editing(None)
+        self._answer_or_queue(self.conversation.turns[index], regenerate=True)
+
+    def _answer_or_queue(self, prompt: Turn, *, regenerate: bool) -> None:
+        """Ask for the answer to ``prompt`` now, or queue it until the daemon is ready."""
         if self.ready:
             self._start_answer()
             self._emit(TurnsChanged())
             return
-        turn = self.conversation.turns[index]
-        turn.state = TurnState.QUEUED
-        turn.touch()
-        self._queued = turn
+        prompt.state = TurnState.QUEUED
+        prompt.touch()
+        self._queued = prompt
         self._emit(TurnsChanged())
-        self._emit(PromptQueued(turn, regenerate=True))
+        self._emit(PromptQueued(prompt, regenerate=regenerate))
 
     def daemon_changed(self) -> None:
         """Call whenever the daemon's state changes: a queued prompt goes out once ready."""

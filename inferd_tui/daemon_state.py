@@ -221,6 +221,12 @@ class DaemonState:
         return self.admin_event.phase if self.admin_event is not None else None
 
     @property
+    def accepts_requests(self) -> bool:
+        """A v1 request can go out now: the inference socket is connected, and the daemon
+        has not announced that it speaks only v2."""
+        return self.inference_connected and self.kind != "v2_only"
+
+    @property
     def is_ready(self) -> bool:
         """The daemon serves (or is about to: ``ready`` comes just before the socket bind).
 

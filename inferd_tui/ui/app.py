@@ -10,64 +10,35 @@ from __future__ import annotations
 
 import contextlib
 import math
-import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 import anyio
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from inferd_tui.client import AdminNotice, Client, EndpointResolution, RetryNotice, watch_admin
+from inferd_tui.client import AdminNotice, Client, RetryNotice, watch_admin
 from inferd_tui.daemon_state import DaemonState
 from inferd_tui.proto import AdminEvent, AdminStatus, InferdError
-from inferd_tui.store import Store
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
+from inferd_tui.ui.shared import AdminItem, AppConfig
 
-if TYPE_CHECKING:
-    from inferd_tui.mock_daemon import MockConfig
-
-
-@dataclass
-class AppConfig:
-    """Everything the app needs, built by :mod:`inferd_tui.ui.launch` (or by tests)."""
-
-    resolution: EndpointResolution
-    store: Store = field(default_factory=Store.memory)
-    store_problem: str | None = None
-    demo: MockConfig | None = None
-    theme: str = "textual-dark"
-    keymap: dict[str, str] = field(default_factory=dict)
-    admin_tail_limit: int = 5000
-    system_prompt: str = ""
-    #: Default sampling fields for new conversations, as on the wire.
-    sampling: dict[str, Any] = field(default_factory=dict)
-    initial_prompt: str = ""
-    clock: Callable[[], float] = time.monotonic
-    wall_clock: Callable[[], datetime] = datetime.now
-    #: Waits between queue_full retries (tests pass one that does not wait).
-    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
-    #: Start the demo daemon, admin watcher and connector on mount. Snapshot tests turn
-    #: this off and feed the state in themselves, so every frame is deterministic.
-    autostart: bool = True
+# AppConfig and AdminItem live in ui.shared (screens import them from there); callers
+# that build the app keep importing them from here.
+__all__ = ["AdminItem", "AppConfig", "InferdApp"]
 
 
 class InferdApp(App[None]):
     TITLE = "inferd-tui"
     CSS_PATH = "app.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="help"),
-        Binding("question_mark", "help", "Help", id="help-question", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
 
     daemon_state: reactive[DaemonState] = reactive(DaemonState, always_update=True)
 
@@ -87,7 +58,7 @@ class InferdApp(App[None]):
     def on_mount(self) -> None:
         from inferd_tui.ui.screens.chat import ChatScreen
 
-        self.push_screen(ChatScreen(self.config))
+        self.push_screen(ChatScreen(self.config, self.client))
         if not self.config.autostart:
             return
         if self.config.demo is not None:
@@ -169,7 +140,7 @@ class InferdApp(App[None]):
 
     @property
     def inference_ready(self) -> bool:
-        return self.daemon_state.inference_connected and self.daemon_state.kind != "v2_only"
+        return self.daemon_state.accepts_requests
 
     @work(group="inference", exclusive=True, exit_on_error=False)
     async def _connect_inference(self) -> None:
@@ -245,14 +216,3 @@ class InferdApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-
-@dataclass
-class AdminItem:
-    """One thing the admin watcher saw, with the state before and after it."""
-
-    event: AdminEvent | None
-    notice: AdminNotice | None
-    received_at: datetime
-    state: DaemonState
-    previous: DaemonState

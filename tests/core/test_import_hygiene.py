@@ -11,6 +11,7 @@ CORE_MODULES = [
     "inferd_tui.grammar",
     "inferd_tui.mock_daemon",
     "inferd_tui.conversation",
+    "inferd_tui.session",
     "inferd_tui.store",
     "inferd_tui.settings",
 ]

@@ -7,13 +7,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from inferd_tui.grammar import CheckResult, check
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
 
 #: How many errors are shown with their source line and caret.
 SHOWN_ERRORS = 3
@@ -27,11 +28,7 @@ CONSEQUENCE = (
 class ConfirmInvalidGrammar(ModalScreen[bool]):
     """Lists the grammar's errors; dismisses True for "Send anyway", False for Cancel/Esc."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="invalid-grammar-cancel"),
-        Binding("ctrl+s", "send", "Send anyway", id="invalid-grammar-send"),
-        Binding("left,right", "switch_button", "Switch button", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("invalid-grammar")
 
     DEFAULT_CSS = """
     ConfirmInvalidGrammar { align: center middle; }

@@ -22,7 +22,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
@@ -37,6 +37,7 @@ from inferd_tui.store import (
     StoreError,
 )
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.screens.dialogs import (
     ConfirmDialog,
     ExportChoice,
@@ -142,17 +143,7 @@ def write_file(path: Path, content: str) -> None:
 class ConversationsScreen(ModalScreen[int | None]):
     """The conversation list and full-text search over every turn."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="conversations-close"),
-        Binding("enter", "open", "Open", id="conversations-open", priority=True),
-        Binding("slash", "search", "Search", id="conversations-search"),
-        Binding("r", "rename", "Rename", id="conversations-rename"),
-        Binding("d", "delete", "Delete", id="conversations-delete"),
-        Binding("x", "export", "Export", id="conversations-export"),
-        Binding("i", "import", "Import JSON", id="conversations-import"),
-        Binding("up", "cursor_up", "Previous", id="conversations-cursor-up", show=False),
-        Binding("down", "cursor_down", "Next", id="conversations-cursor-down", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("conversations")
 
     DEFAULT_CSS = """
     ConversationsScreen { align: center middle; }

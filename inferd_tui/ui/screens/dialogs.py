@@ -14,12 +14,13 @@ from typing import ClassVar, Literal
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
 
 ExportFormat = Literal["markdown", "json"]
 EXPORT_SUFFIXES: dict[ExportFormat, str] = {"markdown": ".md", "json": ".json"}
@@ -49,11 +50,7 @@ class ConfirmDialog(ModalScreen[bool]):
     button red and focuses Cancel first, so a stray Enter never deletes anything.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "cancel", "Cancel", id="dialog-cancel"),
-        Binding("y", "confirm", "Confirm", id="dialog-confirm"),
-        Binding("left,right", "switch_button", "Switch button", id="dialog-switch", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("confirm-dialog")
 
     DEFAULT_CSS = (
         _DIALOG_CSS.format(name="ConfirmDialog")
@@ -122,9 +119,7 @@ class TextInputDialog(ModalScreen[str | None]):
     Empty (whitespace-only) input is refused in place unless ``allow_empty``.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="dialog-input-cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("text-dialog")
 
     DEFAULT_CSS = (
         _DIALOG_CSS.format(name="TextInputDialog")
@@ -198,10 +193,7 @@ def expand_path(path_text: str) -> Path:
 class ExportDialog(ModalScreen[ExportChoice | None]):
     """Where to write an export, and as Markdown or JSON. Enter exports, Esc cancels."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="export-cancel"),
-        Binding("ctrl+t", "toggle_format", "Markdown/JSON", id="export-toggle-format"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("export-dialog")
 
     DEFAULT_CSS = (
         _DIALOG_CSS.format(name="ExportDialog")

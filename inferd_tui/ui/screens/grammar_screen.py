@@ -20,7 +20,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, OptionList, Static, TextArea
@@ -38,6 +38,7 @@ from inferd_tui.grammar import (
     sample,
 )
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
 
 #: How many samples the preview shows, and how long each may be.
@@ -164,16 +165,7 @@ def render_match(result: MatchResult, tested: str) -> Text:
 class GrammarScreen(ModalScreen[str | None]):
     """Edit a grammar with examples, files, samples and a test box; returns the grammar."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+g", "apply", "Use grammar", id="grammar-apply"),
-        Binding("escape", "cancel", "Discard", id="grammar-cancel"),
-        Binding("ctrl+o", "load", "Load file", id="grammar-load"),
-        Binding("ctrl+s", "save", "Save file", id="grammar-save"),
-        Binding("f5", "regenerate", "New samples", id="grammar-regenerate"),
-        Binding("f2", "focus_examples", "Examples", id="grammar-examples"),
-        Binding("f3", "focus_path", "File path", id="grammar-path"),
-        Binding("f4", "focus_test", "Test a string", id="grammar-test"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("grammar-workbench")
 
     DEFAULT_CSS = """
     GrammarScreen { align: center middle; }

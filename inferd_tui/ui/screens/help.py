@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from inferd_tui.ui.bindings import all_bindings
+from inferd_tui.ui.bindings import all_bindings, bindings_for
 
 TIPS = """\
 • Enter sends. Ctrl+J or Alt+Enter add a newline (terminals send the same byte for Enter \
@@ -29,9 +29,7 @@ UNBOUND_KEYS = (("1 … 9", "Copy that code block", "transcript (Ctrl+T)"),)
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q", "dismiss", "Close", id="help-close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("help")
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

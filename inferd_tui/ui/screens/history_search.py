@@ -13,7 +13,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from inferd_tui.store import Store, StoreError
 from inferd_tui.text_safety import clip, sanitize
+from inferd_tui.ui.bindings import bindings_for
 
 #: How many stored prompts are read when the screen opens (the store keeps about 1,000).
 STORED_PROMPTS = 2000
@@ -76,13 +77,7 @@ def match_line(text: str, query: str, max_chars: int = LINE_CHARS) -> Text:
 class HistorySearchScreen(ModalScreen[str | None]):
     """Filter the prompt history as you type; newest first."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="history-search-cancel"),
-        Binding("enter", "choose", "Use prompt", id="history-search-choose", priority=True),
-        Binding("up", "cursor_up", "Newer", id="history-search-newer", show=False),
-        Binding("down", "cursor_down", "Older", id="history-search-older", show=False),
-        Binding("ctrl+r", "cursor_down", "Older", id="history-search-next", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("history-search")
 
     DEFAULT_CSS = """
     HistorySearchScreen { align: center middle; }

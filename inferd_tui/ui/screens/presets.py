@@ -16,13 +16,14 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from inferd_tui.store import Preset, Store, StoreError, preset_diff
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.screens.dialogs import ConfirmDialog, TextInputDialog, plain
 
 NAME_MAX_CHARS = 40
@@ -62,12 +63,7 @@ def describe_grammar(grammar: str) -> str:
 class PresetsScreen(ModalScreen[Preset | None]):
     """List presets; save the current setup, apply or delete one."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="presets-close"),
-        Binding("enter", "apply", "Apply", id="presets-apply", priority=True),
-        Binding("s", "save", "Save current as…", id="presets-save"),
-        Binding("d", "delete", "Delete", id="presets-delete"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("presets")
 
     DEFAULT_CSS = """
     PresetsScreen { align: center middle; }

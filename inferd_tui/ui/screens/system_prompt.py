@@ -6,17 +6,16 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
+from inferd_tui.ui.bindings import bindings_for
+
 
 class SystemPromptScreen(ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="system-prompt-save"),
-        Binding("escape", "cancel", "Cancel", id="system-prompt-cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("system-prompt")
 
     DEFAULT_CSS = """
     SystemPromptScreen { align: center middle; }

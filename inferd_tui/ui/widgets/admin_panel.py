@@ -24,7 +24,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -33,6 +33,7 @@ from textual.widgets import Input, Label, Log, ProgressBar
 from inferd_tui.humanize import human_bytes
 from inferd_tui.proto.models import AdminEvent
 from inferd_tui.text_safety import clip, sanitize
+from inferd_tui.ui.bindings import bindings_for
 
 if TYPE_CHECKING:
     from inferd_tui.daemon_state import AdminNoticeLike, DaemonState
@@ -174,11 +175,7 @@ class AdminPanel(Vertical):
     admin watcher saw, and the folded :class:`DaemonState` for the progress section.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "toggle_follow", "Follow events", id="admin-follow"),
-        Binding("slash", "focus_filter", "Filter events", id="admin-filter"),
-        Binding("x", "clear", "Clear events", id="admin-clear"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("admin-panel")
 
     DEFAULT_CSS = """
     AdminPanel { height: 12; }

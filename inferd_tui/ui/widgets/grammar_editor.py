@@ -19,7 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.color import Color
 from textual.containers import Vertical
 from textual.message import Message
@@ -29,6 +29,7 @@ from textual.widgets.option_list import Option
 
 from inferd_tui.grammar import CheckResult, Diagnostic, check, tokenize
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui.bindings import bindings_for
 
 #: Quiet time before a check; with the check's own few ms this stays under 150 ms.
 CHECK_DELAY = 0.1
@@ -226,10 +227,7 @@ class GrammarEditor(Vertical):
     GrammarEditor > #grammar-clear { width: auto; min-width: 0; margin: 0 0 0 1; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f8", "next_problem", "Next problem", id="grammar-next-problem"),
-        Binding("shift+f8", "previous_problem", "Previous problem", id="grammar-previous-problem"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("grammar-editor")
 
     @dataclass
     class Checked(Message):

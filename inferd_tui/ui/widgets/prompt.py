@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
-NEWLINE_KEYS = ("ctrl+j", "alt+enter")
+from inferd_tui.ui.bindings import bindings_for
+
 #: Actions run in key order by ``_on_key`` (see there) instead of as bindings.
 KEY_ORDER_ACTIONS = ("submit", "newline")
 
@@ -34,14 +35,7 @@ class PromptInput(TextArea):
     PromptInput:focus { border: round $primary; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Send and newline are run by _on_key (see there); these entries name their keys,
-        # show them in the footer and let a keymap change them.
-        Binding("enter", "submit", "Send", id="send"),
-        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="newline"),
-        Binding("up", "history_previous", "Earlier prompt", id="history-previous", show=False),
-        Binding("down", "history_next", "Later prompt", id="history-next", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("prompt")
 
     @dataclass
     class Submitted(Message):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.validation import ValidationResult, Validator
@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from inferd_tui.proto import DAEMON_DEFAULTS, VALID_IMAGE_TOKEN_BUDGETS, SamplingParams
 from inferd_tui.text_safety import clip, sanitize
-from inferd_tui.ui.bindings import key_display
+from inferd_tui.ui.bindings import bindings_for, key_display
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
 
 #: The text fields of the form: (model field, label).
@@ -104,10 +104,7 @@ class SamplingSidebar(VerticalScroll):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Not Ctrl+R: that searches earlier prompts everywhere, as in a shell.
-        Binding("alt+r", "reset", "Reset sampling", id="sampling-reset"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("sampling-sidebar")
 
     @dataclass
     class Changed(Message):

@@ -24,7 +24,7 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -35,6 +35,7 @@ from inferd_tui.conversation import Turn, TurnState
 from inferd_tui.proto import ErrorCode
 from inferd_tui.proto.errors import next_step
 from inferd_tui.text_safety import clip, sanitize
+from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.markdown_blocks import Block, BlockSplitter, CodeChunk, MarkdownBlock
 
 GUTTER = 2
@@ -116,17 +117,7 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .transcript--code-header { color: $text-muted; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "select_previous", "Previous turn", id="turn-previous", show=False),
-        Binding("down,j", "select_next", "Next turn", id="turn-next", show=False),
-        Binding("y", "copy_turn", "Copy turn", id="turn-copy"),
-        Binding("c", "copy_code", "Copy code", id="turn-copy-code"),
-        Binding("e", "edit_turn", "Edit & resend", id="turn-edit"),
-        Binding("end,G", "follow", "Follow", id="transcript-follow", show=False),
-        Binding("home,g", "scroll_top", "Top", id="transcript-top", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("transcript")
 
     following: reactive[bool] = reactive(True)
     selected: reactive[int | None] = reactive(None)

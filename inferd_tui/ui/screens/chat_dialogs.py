@@ -1,0 +1,221 @@
+"""The chat screen's ways out: the dialogs it opens and leaving its conversation.
+
+:class:`ChatDialogs` is the base of :class:`~inferd_tui.ui.screens.chat.ChatScreen` and
+holds what happens around the other screens — the system prompt, the grammar workbench,
+the conversation list, prompt history search and presets — and the rule for leaving a
+conversation while an answer is coming (ask, stop it, then leave). It also names the
+chat screen's widgets, which both halves use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from inferd_tui.conversation import Conversation
+from inferd_tui.proto import SamplingParams
+from inferd_tui.ui.widgets.admin_panel import AdminPanel
+from inferd_tui.ui.widgets.prompt import PromptInput
+from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
+from inferd_tui.ui.widgets.status_bar import DaemonStatusBar
+from inferd_tui.ui.widgets.transcript import TranscriptView
+
+if TYPE_CHECKING:
+    from inferd_tui.session import ChatSession
+    from inferd_tui.store import Preset
+    from inferd_tui.ui.shared import AppConfig
+
+
+class ChatDialogs(Screen[None]):
+    config: AppConfig
+    session: ChatSession
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.session.conversation
+
+    @conversation.setter
+    def conversation(self, conversation: Conversation) -> None:
+        self.session.conversation = conversation
+
+    def _update_preview(self) -> None:
+        """Show the line the next send would write (the chat screen renders it)."""
+        raise NotImplementedError
+
+    # --- widgets ----------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> TranscriptView:
+        return self.query_one("#transcript", TranscriptView)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one("#prompt", PromptInput)
+
+    @property
+    def sidebar(self) -> SamplingSidebar:
+        return self.query_one("#sidebar", SamplingSidebar)
+
+    @property
+    def admin_panel(self) -> AdminPanel:
+        return self.query_one("#admin", AdminPanel)
+
+    @property
+    def status_bar(self) -> DaemonStatusBar:
+        return self.query_one("#status", DaemonStatusBar)
+
+    # --- leaving this conversation ----------------------------------------------------
+
+    def action_new_conversation(self) -> None:
+        def start() -> None:
+            self._start_new_conversation()
+            self.notify("New conversation.", timeout=2)
+
+        self._after_stopping_the_answer(start)
+
+    def _after_stopping_the_answer(self, then: Callable[[], None]) -> None:
+        """Run ``then``, which leaves this conversation; ask first if an answer is coming."""
+        if self.session.live is None:
+            then()
+            return
+        from inferd_tui.ui.screens.dialogs import ConfirmDialog
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self._stop_answer_then(then)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "An answer is still coming. Stop it and leave this conversation?",
+                ["The partial answer stays in this conversation, marked cancelled."],
+                confirm_label="Stop and leave",
+            ),
+            answered,
+        )
+
+    def _stop_answer_then(self, then: Callable[[], None]) -> None:
+        """Stop the running answer; ``then`` runs once it is saved as cancelled."""
+
+        def after_the_answer() -> None:
+            self.call_later(then)  # from this screen's queue, not the answer's worker
+
+        self.session.stop_answer(after_the_answer)
+
+    def _start_new_conversation(self) -> None:
+        self.session.new_conversation()
+        self.prompt.focus()
+        self._update_preview()
+
+    def load_conversation(self, conversation_id: int) -> None:
+        """Open a stored conversation (from the conversation list or a search hit)."""
+        params, grammar = self.session.open(conversation_id)
+        with contextlib.suppress(ValueError):
+            self.sidebar.load(SamplingParams(**params), grammar)
+        self.transcript.action_follow()
+        self._update_preview()
+
+    def action_edit_system_prompt(self) -> None:
+        from inferd_tui.ui.screens.system_prompt import SystemPromptScreen
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            self.session.set_system_prompt(text)
+            # The sidebar's settings, as shown: session.params is only what the last send used.
+            params = self.sidebar.to_params() or self.session.params
+            self.session.save_settings(params, self.sidebar.grammar)
+            self._update_preview()
+            self.notify(
+                "System prompt set." if text.strip() else "System prompt cleared.", timeout=2
+            )
+
+        self.app.push_screen(SystemPromptScreen(self.conversation.system_prompt), done)
+
+    def action_grammar(self) -> None:
+        from inferd_tui.ui.screens.grammar_screen import GrammarScreen
+
+        def done(grammar: str | None) -> None:
+            if grammar is not None:
+                # Like a user edit: undoable, checked, and saved with the conversation.
+                self.sidebar.set_grammar(grammar)
+                self._update_preview()
+
+        self.app.push_screen(GrammarScreen(self.sidebar.grammar), done)
+
+    def action_conversations(self) -> None:
+        from inferd_tui.ui.screens.conversations import ConversationsScreen
+
+        screen = ConversationsScreen(self.config.store)
+
+        def done(conversation_id: int | None) -> None:
+            def open_it() -> None:
+                if conversation_id is None:
+                    return
+                if conversation_id != self.conversation.store_id:
+                    self.load_conversation(conversation_id)
+                position = screen.opened_turn_position
+                if position is not None:  # opened from a search hit: show that turn
+                    self._select_stored_position(position)
+
+            if self.session.was_deleted():
+                self._stop_answer_then(lambda: self._replace_deleted_conversation(open_it))
+            elif conversation_id is None or conversation_id == self.conversation.store_id:
+                open_it()  # this conversation: nothing to leave
+            else:
+                self._after_stopping_the_answer(open_it)
+
+        self.app.push_screen(screen, done)
+
+    def _replace_deleted_conversation(self, then: Callable[[], None]) -> None:
+        """The conversation on screen was deleted from the list: start a new one, so that
+        what comes next is saved (saving into the deleted one would fail silently)."""
+        self._start_new_conversation()
+        self.notify("The open conversation was deleted; this is a new one.", timeout=5)
+        then()
+
+    def _select_stored_position(self, position: int) -> None:
+        turn = self.session.turn_at_stored_position(position)
+        if turn is not None:
+            # Shown selected, but typing still goes to the prompt (Ctrl+T acts on it).
+            self.transcript.select_turn(turn)
+            self.prompt.focus()
+
+    def action_history_search(self) -> None:
+        from inferd_tui.ui.screens.history_search import HistorySearchScreen
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.prompt.set_prompt(text)
+            self.prompt.focus()
+
+        self.app.push_screen(
+            HistorySearchScreen(self.config.store, self.prompt.prompt_history), done
+        )
+
+    def action_presets(self) -> None:
+        from inferd_tui.ui.screens.presets import PresetDraft, PresetsScreen
+
+        current = PresetDraft(
+            (self.sidebar.to_params() or SamplingParams()).wire_fields(),
+            self.sidebar.grammar,
+            self.conversation.system_prompt,
+        )
+
+        def done(preset: Preset | None) -> None:
+            if preset is None:
+                return
+            try:
+                params = SamplingParams(**preset.params)
+            except ValueError as exc:
+                self.notify(f"Preset {preset.name!r} has invalid values: {exc}", severity="error")
+                return
+            self.sidebar.load(params, preset.grammar)
+            self.session.set_system_prompt(preset.system_prompt)
+            self.session.save_settings(params, preset.grammar)
+            self._update_preview()
+            self.notify(f"Applied preset {preset.name!r}.", timeout=3)
+
+        self.app.push_screen(PresetsScreen(self.config.store, current), done)

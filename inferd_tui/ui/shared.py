@@ -1,0 +1,69 @@
+"""Types the app and its screens share: the app's configuration, what the admin watcher
+saw, and what a chat screen needs of the app it runs in.
+
+Screens import these from here, never from :mod:`inferd_tui.ui.app`, so the app can
+import its screens without a circle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+
+from inferd_tui.store import Store
+
+if TYPE_CHECKING:
+    from inferd_tui.client import AdminNotice, EndpointResolution
+    from inferd_tui.daemon_state import DaemonState
+    from inferd_tui.mock_daemon import MockConfig
+    from inferd_tui.proto import AdminEvent
+
+
+@dataclass
+class AppConfig:
+    """Everything the app needs, built by :mod:`inferd_tui.ui.launch` (or by tests)."""
+
+    resolution: EndpointResolution
+    store: Store = field(default_factory=Store.memory)
+    store_problem: str | None = None
+    demo: MockConfig | None = None
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+    admin_tail_limit: int = 5000
+    system_prompt: str = ""
+    #: Default sampling fields for new conversations, as on the wire.
+    sampling: dict[str, Any] = field(default_factory=dict)
+    initial_prompt: str = ""
+    clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], datetime] = datetime.now
+    #: Waits between queue_full retries (tests pass one that does not wait).
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    #: Start the demo daemon, admin watcher and connector on mount. Snapshot tests turn
+    #: this off and feed the state in themselves, so every frame is deterministic.
+    autostart: bool = True
+
+
+@dataclass
+class AdminItem:
+    """One thing the admin watcher saw, with the state before and after it."""
+
+    event: AdminEvent | None
+    notice: AdminNotice | None
+    received_at: datetime
+    state: DaemonState
+    previous: DaemonState
+
+
+class ChatHost(Protocol):
+    """What the chat screen needs of the app it runs in (:class:`InferdApp` is one)."""
+
+    @property
+    def daemon_state(self) -> DaemonState: ...
+
+    def inference_failed(self, reason: str) -> None:
+        """A generation could not reach the daemon: show it and start waiting again."""

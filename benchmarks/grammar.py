@@ -1,7 +1,8 @@
 """Grammar workbench speed: check a 300-rule grammar, sample JSON, match a 2 KB JSON answer.
 
-Prints each number next to its target and exits 1 if a target is missed; the worst cases
-after them (long rule chains, repetition-heavy matches) are printed without a target.
+Prints each number next to its target (a PASS/MISS line each) and exits 1 if one is
+missed; the worst cases after them (long rule chains, repetition-heavy matches) are
+printed without a target.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def main() -> int:
         passed = value >= target if higher_is_better else value <= target
         failures += not passed
         relation = ">=" if higher_is_better else "<="
-        verdict = "pass" if passed else "FAIL"
-        print(f"{label:<44} {value:>10.1f} {unit:<9} (target {relation} {target:g})  {verdict}")
+        verdict = "PASS" if passed else "MISS"
+        print(f"{verdict}: {label:<44} {value:>10.1f} {unit:<9} (target {relation} {target:g})")
 
     source = generated_grammar()
     result = check(source)

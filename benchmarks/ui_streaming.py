@@ -13,7 +13,7 @@ The daemon is this script re-run with ``--serve`` (the tape has tokens like "- i
 "\\n" that argv cannot carry): the real ``MockDaemon``, with its frame writes paced on an
 absolute 150/s schedule (its own per-token ``sleep(1/150)`` overshoots to ~130/s) and
 timestamped (CLOCK_MONOTONIC, the same clock in every process) into a file.
-Skips (exit 0) without tmux; exit 1 on FAIL.
+A PASS/MISS line per target (worst run); skips (exit 0) without tmux; exit 1 on a MISS.
 
 Run: .venv/bin/python benchmarks/ui_streaming.py
 """
@@ -379,22 +379,33 @@ def main() -> int:
         f"{text.count('```') // 2} code blocks, {tables} tables; "
         f"{RATE:g} tokens/s, terminal {SIZE[0]}×{SIZE[1]}"
     )
-    failures = 0
+    footers: list[float] = []
+    cpus: list[float] = []
     for number in range(1, RUNS + 1):
         result = run_once(tmux_path, tokens)
         settle_ok = result["footer_s"] <= SETTLE_TARGET_S
         cpu_ok = result["cpu"] <= CPU_TARGET
-        failures += (not settle_ok) + (not cpu_ok)
+        footers.append(result["footer_s"])
+        cpus.append(result["cpu"])
         print(
             f"run {number}: streamed {result['stream_s']:.2f} s at {result['rate']:.0f} tok/s · "
             f"usage footer on screen {result['footer_s'] * 1000:.0f} ms after done "
-            f"(target ≤ {SETTLE_TARGET_S * 1000:.0f} ms) {'PASS' if settle_ok else 'FAIL'}; "
+            f"(target ≤ {SETTLE_TARGET_S * 1000:.0f} ms) {'ok' if settle_ok else 'missed'}; "
             f"settled (2 unchanged polls) at {result['settled_s'] * 1000:.0f} ms · "
             f"app CPU {result['cpu']:.2f} of a core (target ≤ {CPU_TARGET:g}) "
-            f"{'PASS' if cpu_ok else 'FAIL'}"
+            f"{'ok' if cpu_ok else 'missed'}"
         )
-    print("PASS" if not failures else f"FAIL: {failures} target(s) missed")
-    return 1 if failures else 0
+    settle_ok = max(footers) <= SETTLE_TARGET_S
+    cpu_ok = max(cpus) <= CPU_TARGET
+    print(
+        f"{'PASS' if settle_ok else 'MISS'}: usage footer on screen after done, worst run "
+        f"{max(footers) * 1000:.0f} ms (target ≤ {SETTLE_TARGET_S * 1000:.0f} ms)"
+    )
+    print(
+        f"{'PASS' if cpu_ok else 'MISS'}: app CPU while streaming, worst run "
+        f"{max(cpus):.2f} of a core (target ≤ {CPU_TARGET:g})"
+    )
+    return 0 if settle_ok and cpu_ok else 1
 
 
 if __name__ == "__main__":

@@ -59,8 +59,12 @@ class InferdApp(App[None]):
         from inferd_tui.ui.screens.chat import ChatScreen
 
         self.push_screen(ChatScreen(self.config, self.client))
-        if not self.config.autostart:
-            return
+        if self.config.autostart:
+            # After the first frame: importing and starting the stand-in daemon, anyio's
+            # backend and the first connection attempts would otherwise delay it.
+            self.call_after_refresh(self._start_workers)
+
+    def _start_workers(self) -> None:
         if self.config.demo is not None:
             self._run_demo_daemon()
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Collection, Iterator
 
 from inferd_tui.runtime import UsageError, fail_usage, runtime_from_args
 
@@ -12,6 +13,31 @@ def binding_ids() -> set[str]:
     from inferd_tui.ui.bindings import all_binding_ids
 
     return all_binding_ids()
+
+
+class BindingIdsOnDemand(Collection[str]):
+    """The app's binding ids, collected the first time a keymap entry is checked.
+
+    Collecting them imports every screen, and an empty keymap (the usual case) never asks,
+    so the screens are not imported before the first frame just to check nothing.
+    """
+
+    def __init__(self) -> None:
+        self._ids: set[str] | None = None
+
+    def _loaded(self) -> set[str]:
+        if self._ids is None:
+            self._ids = binding_ids()
+        return self._ids
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._loaded()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 def theme_names() -> set[str]:
@@ -28,7 +54,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     try:
         with runtime_from_args(
-            args, binding_ids=binding_ids(), theme_names=theme_names()
+            args, binding_ids=BindingIdsOnDemand(), theme_names=theme_names()
         ) as runtime:
             settings = runtime.loaded.settings
             if settings.no_save:

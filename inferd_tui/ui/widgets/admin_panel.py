@@ -45,6 +45,9 @@ FLUSH_INTERVAL_S = 1 / FLUSHES_PER_SECOND
 #: rewrites up to a whole tail, most of which the next one pushes out again.
 FLOOD_BATCH = 1000
 FLOOD_FLUSH_INTERVAL_S = 0.25
+#: A timed flush formats and writes at most this many lines per turn of the event loop:
+#: a whole tail at once (~70 ms) made a key press during a flood wait for all of it.
+FLUSH_SLICE = 1000
 #: One hostile value must not cost megabytes per retained line.
 MAX_VALUE_CHARS = 500
 MAX_KEY_CHARS = 100
@@ -210,6 +213,8 @@ class AdminPanel(Vertical):
         self._entries: deque[_Entry] = deque(maxlen=tail_limit)
         # Entries not yet written to the Log (a subset of the newest entries).
         self._pending: deque[_Entry] = deque(maxlen=tail_limit)
+        # The batch a timed flush is writing slice by slice; older than every pending one.
+        self._writing: deque[_Entry] = deque()
         self._filter = ""
         self._matching = 0  # retained lines that pass the filter (when there is one)
         self._rerender = False
@@ -222,7 +227,8 @@ class AdminPanel(Vertical):
         self._log = AdminLog(max_lines=tail_limit, id="admin-log")
         self._filter_input = Input(placeholder="filter (/)", id="admin-filter", compact=True)
         self._follow_label = Label("following", id="admin-follow-state")
-        self._count_label = Label("0 lines", id="admin-count")
+        self._count_text = "0 lines"
+        self._count_label = Label(self._count_text, id="admin-count")
         self._progress = ProgressBar(id="admin-progress", show_percentage=False, show_eta=False)
         self._download_label = Label(id="admin-download-label")
         self._download_row = Horizontal(self._progress, self._download_label, id="admin-download")
@@ -287,6 +293,7 @@ class AdminPanel(Vertical):
         """Forget every retained line (the download progress stays)."""
         self._entries.clear()
         self._pending.clear()
+        self._writing.clear()
         self._rerender = True
         self.flush()
 
@@ -312,8 +319,36 @@ class AdminPanel(Vertical):
             self.set_timer(wait, self._timed_flush)
 
     def _timed_flush(self) -> None:
+        if not self._rerender and (self._writing or len(self._pending) > FLUSH_SLICE):
+            self._flush_in_slices()
+            return
         self._flush_scheduled = False
         self.flush()
+
+    def _flush_in_slices(self) -> None:
+        """Write a big batch one slice per loop turn, so keys are answered in between.
+
+        The batch is taken whole when the first slice is written; what arrives meanwhile
+        waits for the next flush, a full interval after this one ends, so a flood still
+        formats only the lines each flush keeps.
+        """
+        if not self._writing:
+            flooding = len(self._pending) >= FLOOD_BATCH
+            self._flush_interval = FLOOD_FLUSH_INTERVAL_S if flooding else FLUSH_INTERVAL_S
+            self._writing, self._pending = self._pending, deque(maxlen=self.tail_limit)
+        count = min(FLUSH_SLICE, len(self._writing))
+        self._write_batch([self._writing.popleft().text for _ in range(count)])
+        if self._writing:
+            self.call_later(self._timed_flush)  # still scheduled: the next slice
+            return
+        self._flush_scheduled = False
+        self._last_flush = time.monotonic()
+        self._update_count()
+        if self._state_changed:
+            self._state_changed = False
+            self._update_download()
+        if self._pending:
+            self._schedule_flush()
 
     def flush(self) -> None:
         """Write buffered lines and the latest progress to the screen now."""
@@ -323,11 +358,15 @@ class AdminPanel(Vertical):
         if self._rerender:
             self._rerender = False
             self._pending.clear()
+            self._writing.clear()
             self._render_all()
-        elif self._pending:
+        elif self._pending or self._writing:
             flooding = len(self._pending) >= FLOOD_BATCH
             self._flush_interval = FLOOD_FLUSH_INTERVAL_S if flooding else FLUSH_INTERVAL_S
-            batch = [entry.text for entry in self._pending]
+            # A slice-by-slice write in progress goes first: its lines are the older ones.
+            batch = [entry.text for entry in self._writing]
+            batch += [entry.text for entry in self._pending]
+            self._writing.clear()
             self._pending.clear()
             self._write_batch(batch)
         self._update_count()
@@ -367,7 +406,11 @@ class AdminPanel(Vertical):
         text = (
             f"{self._matching} of {total} line{plural}" if self._filter else f"{total} line{plural}"
         )
-        self._count_label.update(text)
+        # The label is sized to its text, so each update re-lays out the screen; in a flood
+        # the count sits at the tail limit and this keeps those layouts from every flush.
+        if text != self._count_text:
+            self._count_text = text
+            self._count_label.update(text)
 
     def _update_download(self) -> None:
         download = self._state.download if self._state is not None else None
@@ -381,7 +424,8 @@ class AdminPanel(Vertical):
         label = Text(f"download {download.describe()}")
         if download.source_url:
             label.append(f" · {_shown(download.source_url)}", style="dim")
-        self._download_label.update(label)
+        # One line in a row of fixed height and width: its size never depends on the text.
+        self._download_label.update(label, layout=False)
 
     # --- follow, filter, clear --------------------------------------------------------
 

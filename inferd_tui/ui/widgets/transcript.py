@@ -16,12 +16,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from markdown_it import MarkdownIt
 from rich.console import Console, ConsoleOptions, RenderableType
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import events
 from textual.binding import BindingType
@@ -45,16 +42,6 @@ BLOCK_DISPLAY_LIMIT = 100_000
 
 #: Error codes the daemon sends (§5); the turn's footer says what to do about each.
 DAEMON_ERROR_CODES = frozenset(code.value for code in ErrorCode)
-
-
-class SafeMarkdown(Markdown):
-    """Rich Markdown for untrusted text: raw HTML is shown as text, never dropped, and
-    links are not turned into terminal hyperlinks (OSC 8) pointing who knows where."""
-
-    def __init__(self, markup: str, *, code_theme: str) -> None:
-        super().__init__(markup, code_theme=code_theme, hyperlinks=False)
-        parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
-        self.parsed = parser.parse(markup)
 
 
 @dataclass
@@ -392,6 +379,12 @@ class TranscriptView(ScrollView, can_focus=True):
         return [Strip(line) for line in console.render_lines(renderable, options, pad=False)]
 
     def _render_block(self, block: Block, console: Console, options: ConsoleOptions) -> list[Strip]:
+        # Imported on first use: the Markdown parser and Pygments are not needed to draw
+        # the first (empty) screen, and together they cost ~30 ms of start-up.
+        from rich.syntax import Syntax
+
+        from inferd_tui.ui.widgets.safe_markdown import SafeMarkdown
+
         shown, hidden = clip(block.text, BLOCK_DISPLAY_LIMIT)
         shown = sanitize(shown)
         strips: list[Strip] = []

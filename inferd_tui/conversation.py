@@ -1,15 +1,23 @@
-"""Pure conversation state: turns, folding response frames into the live turn, requests.
+"""Pure conversation state: turns, folding answer events into the live turn, requests.
 
 No I/O and no UI. The app owns one :class:`Conversation`; its generation worker calls
-:meth:`Conversation.begin_answer`, then :meth:`Conversation.apply` for every frame, and
-:meth:`Conversation.fail` when the stream ends without a terminal frame (EOF, cancel).
-Times are injected (monotonic seconds) so tests are exact.
+:meth:`Conversation.begin_answer`, then :meth:`Conversation.apply` for every answer event
+(any wire; v1 frames are accepted too), and :meth:`Conversation.fail` when the stream ends
+without a terminal frame (EOF, cancel). Times are injected (monotonic seconds) so tests
+are exact.
+
+An answer keeps every block the daemon sent: its text, its thinking and its tool calls. A
+user turn may be the result of a tool call (``tool_result_for``) and may carry
+attachments (:class:`AttachmentRef`: what was sent, by content hash; the bytes live in
+the store). :meth:`Conversation.to_chat_request` turns the dialogue into a wire-neutral
+request.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -24,6 +32,27 @@ from inferd_tui.proto import (
     SamplingParams,
     TokenFrame,
 )
+from inferd_tui.proto.chat import (
+    AnswerEvent,
+    AudioAttachment,
+    AudioBlock,
+    ChatMessage,
+    ChatRequest,
+    ContentBlock,
+    Failed,
+    Finished,
+    ImageAttachment,
+    ImageBlock,
+    TextBlock,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolResultBlock,
+    ToolUseBlock,
+    normalise_stop_reason,
+)
+from inferd_tui.proto.v1_wire import from_v1_frame
+from inferd_tui.request_options import RequestOptions
 
 TurnRole = Literal["user", "assistant", "marker"]
 
@@ -40,6 +69,34 @@ class TurnState(StrEnum):
 FAILED_STATES = frozenset({TurnState.INTERRUPTED, TurnState.CANCELLED, TurnState.ERROR})
 
 _turn_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    """A tool call the model made: replayed as a ``tool_use`` block in later requests."""
+
+    tool_call_id: str
+    name: str
+    input: Any
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An image or audio clip sent with a user turn. ``sha256`` names the exact bytes that
+    went on the wire (RGB or mono f32 PCM), kept once per content next to the store;
+    ``size`` is their length. Images: ``width``/``height`` as sent and the original's size;
+    audio: ``sample_rate`` and ``duration_s``."""
+
+    kind: Literal["image", "audio"]
+    name: str
+    sha256: str
+    size: int
+    width: int = 0
+    height: int = 0
+    original_width: int = 0
+    original_height: int = 0
+    sample_rate: int = 0
+    duration_s: float = 0.0
 
 
 @dataclass
@@ -67,7 +124,23 @@ class Turn:
     tokens_received: int = 0
     grammar_match: bool | None = None
     grammar_match_offset: int | None = None
+    # v2 blocks (answers): reasoning, tool calls, and what the answer was checked against.
+    thinking: str = ""
+    thinking_deltas: int = 0
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    tool_choice_unsatisfied: bool = False
+    response_schema: dict[str, Any] | None = None
+    schema_match: bool | None = None  # None: not checked (no schema, or cut off early)
+    schema_problem: str | None = None  # the validator's path and message when it failed
+    # User turns: the tool call this turn answers, and what was attached.
+    tool_result_for: str | None = None
+    attachments: list[AttachmentRef] = field(default_factory=list)
     revision: int = 0  # bumped on every change, so views can cache by (key, revision)
+
+    @property
+    def stop_kind(self) -> str | None:
+        """The stop reason in v2's words whatever the wire (``length`` → ``max_tokens``)."""
+        return None if self.stop_reason is None else normalise_stop_reason(self.stop_reason)
 
     @property
     def time_to_first_token(self) -> float | None:
@@ -116,46 +189,71 @@ class Conversation:
         self.turns.append(turn)
         return turn
 
-    def begin_answer(self, request: Request, *, now: float) -> Turn:
+    def add_tool_result(self, tool_call_id: str, text: str) -> Turn:
+        """The user's answer to a tool call, sent as a ``tool_result`` paired with it."""
+        turn = Turn(role="user", content=text, tool_result_for=tool_call_id)
+        self.turns.append(turn)
+        return turn
+
+    def begin_answer(self, request: Request | ChatRequest, *, now: float) -> Turn:
+        if isinstance(request, ChatRequest):
+            params = request_options_parameters(request)
+            grammar = request.grammar or ""
+        else:
+            params = request_parameters(request)
+            grammar = request.grammar or ""
         turn = Turn(
             role="assistant",
             content="",
             state=TurnState.STREAMING,
             request_id=request.id,
-            request_params=request_parameters(request),
-            grammar=request.grammar or "",
+            request_params=params,
+            grammar=grammar,
             started_at=now,
+            response_schema=request.response_schema if isinstance(request, ChatRequest) else None,
         )
         self.turns.append(turn)
         return turn
 
-    # --- folding frames ---------------------------------------------------------------
+    # --- folding answer events ----------------------------------------------------------
 
-    def apply(self, turn: Turn, frame: ResponseFrame, *, now: float) -> None:
-        """Fold one frame into ``turn``. Unknown and status frames change nothing."""
-        if isinstance(frame, TokenFrame):
+    def apply(self, turn: Turn, event: AnswerEvent | ResponseFrame, *, now: float) -> None:
+        """Fold one answer event (or v1 frame) into ``turn``; unknown frames change nothing."""
+        if isinstance(event, TokenFrame | DoneFrame | ErrorFrame):
+            event = from_v1_frame(event)
+        if isinstance(event, TextDelta):
             if turn.first_token_at is None:
                 turn.first_token_at = now
-            turn.content += frame.content
+            turn.content += event.text
             turn.tokens_received += 1
-        elif isinstance(frame, DoneFrame):
-            # The terminal frame's content is authoritative (it repeats the whole answer).
-            if frame.content or not turn.content:
-                turn.content = frame.content
+        elif isinstance(event, ThinkingDelta):
+            if turn.first_token_at is None:
+                turn.first_token_at = now
+            turn.thinking += event.text
+            turn.thinking_deltas += 1
+        elif isinstance(event, ToolCall):
+            if turn.first_token_at is None:
+                turn.first_token_at = now
+            turn.tool_calls.append(ToolCallRecord(event.tool_call_id, event.name, event.input))
+        elif isinstance(event, Finished):
+            # v1's done repeats the whole answer: it is authoritative there.
+            if event.text is not None and (event.text or not turn.content):
+                turn.content = event.text
             if turn.first_token_at is None:
                 turn.first_token_at = now
             turn.state = TurnState.COMPLETE
-            turn.prompt_tokens = frame.usage.prompt_tokens
-            turn.completion_tokens = frame.usage.completion_tokens
-            turn.stop_reason = str(frame.stop_reason)
-            turn.backend = frame.backend
+            turn.prompt_tokens = event.usage.input_tokens
+            turn.completion_tokens = event.usage.output_tokens
+            turn.stop_reason = event.raw_stop_reason
+            turn.backend = event.backend
+            turn.tool_choice_unsatisfied = event.tool_choice_unsatisfied
             turn.finished_at = now
-        elif isinstance(frame, ErrorFrame):
+        elif isinstance(event, Failed):
             turn.state = TurnState.ERROR
-            turn.error_code = str(frame.code)
-            turn.error_message = frame.message
+            turn.error_code = event.code
+            turn.error_message = event.message
             turn.finished_at = now
-        else:
+        else:  # OtherFrame, v1 status and unknown frames
             return
         turn.touch()
 
@@ -213,6 +311,112 @@ class Conversation:
         self, params: SamplingParams, *, grammar: str = "", request_id: str = ""
     ) -> Request:
         return Request.build(self.messages(), params, id=request_id, grammar=grammar)
+
+    def chat_messages(self) -> list[ChatMessage]:
+        """The dialogue as content blocks: what every v2 request carries.
+
+        Complete answers replay their text and tool calls (``tool_use``); a tool-result
+        turn becomes a ``tool_result`` block in a user message; attachments follow the
+        prompt's text as ``image``/``audio`` blocks named ``img-N``/``aud-N`` in order.
+        Thinking is not sent back.
+        """
+        messages: list[ChatMessage] = []
+        if self.system_prompt.strip():
+            messages.append(ChatMessage.text(Role.SYSTEM, self.system_prompt))
+        counts = {"image": 0, "audio": 0}
+        for turn in self.turns:
+            if turn.role == "user" and turn.state in {TurnState.COMPLETE, TurnState.QUEUED}:
+                if turn.tool_result_for is not None:
+                    result = ToolResultBlock(
+                        tool_call_id=turn.tool_result_for,
+                        content=(TextBlock(text=turn.content),),
+                    )
+                    messages.append(ChatMessage(role=Role.USER, content=(result,)))
+                    continue
+                blocks: list[ContentBlock] = [TextBlock(text=turn.content)]
+                for attachment in turn.attachments:
+                    counts[attachment.kind] += 1
+                    attachment_id = attachment_id_for(attachment.kind, counts[attachment.kind])
+                    if attachment.kind == "image":
+                        blocks.append(ImageBlock(attachment_id=attachment_id))
+                    else:
+                        blocks.append(AudioBlock(attachment_id=attachment_id))
+                messages.append(ChatMessage(role=Role.USER, content=tuple(blocks)))
+            elif turn.role == "assistant" and turn.state is TurnState.COMPLETE:
+                answer: list[ContentBlock] = []
+                if turn.content or not turn.tool_calls:
+                    answer.append(TextBlock(text=turn.content))
+                answer.extend(
+                    ToolUseBlock(tool_call_id=call.tool_call_id, name=call.name, input=call.input)
+                    for call in turn.tool_calls
+                )
+                messages.append(ChatMessage(role=Role.ASSISTANT, content=tuple(answer)))
+        return messages
+
+    def to_chat_request(
+        self,
+        options: RequestOptions,
+        *,
+        request_id: str = "",
+        load_attachment: Callable[[AttachmentRef, str], ImageAttachment | AudioAttachment]
+        | None = None,
+    ) -> ChatRequest:
+        """The wire-neutral request for the next answer. ``load_attachment(ref, id)``
+        returns each attachment with its bytes (from the store); without it, attachments
+        go without bytes (a preview)."""
+        attachments: list[ImageAttachment | AudioAttachment] = []
+        counts = {"image": 0, "audio": 0}
+        for turn in self.turns:
+            if turn.role != "user" or turn.state not in {TurnState.COMPLETE, TurnState.QUEUED}:
+                continue
+            if turn.tool_result_for is not None:
+                continue
+            for ref in turn.attachments:
+                counts[ref.kind] += 1
+                attachment_id = attachment_id_for(ref.kind, counts[ref.kind])
+                if load_attachment is not None:
+                    attachments.append(load_attachment(ref, attachment_id))
+                elif ref.kind == "image":
+                    attachments.append(
+                        ImageAttachment(id=attachment_id, width=ref.width, height=ref.height)
+                    )
+                else:
+                    attachments.append(
+                        AudioAttachment(id=attachment_id, sample_rate=ref.sample_rate)
+                    )
+        return ChatRequest(
+            id=request_id,
+            messages=tuple(self.chat_messages()),
+            attachments=tuple(attachments),
+            sampling=options.sampling,
+            grammar=options.grammar or None,
+            response_schema=options.response_schema,
+            thinking=options.thinking,
+            tools=options.tools,
+            tool_choice=options.tool_choice,
+        )
+
+
+def attachment_id_for(kind: str, number: int) -> str:
+    """``img-1``, ``aud-2``: attachment ids in the order they appear in the conversation."""
+    return f"{'img' if kind == 'image' else 'aud'}-{number}"
+
+
+def request_options_parameters(request: ChatRequest) -> dict[str, Any]:
+    """A wire-neutral request's fields other than the conversation (kept with each answer):
+    the sampling fields, and the switches that were set."""
+    params: dict[str, Any] = request.sampling.wire_fields()
+    if request.grammar:
+        params["grammar"] = request.grammar
+    if request.response_schema is not None:
+        params["response_format"] = {"type": "json_schema", "schema": request.response_schema}
+    if request.thinking is not None:
+        params["thinking"] = request.thinking
+    if request.tools:
+        params["tools"] = [tool.model_dump(mode="json") for tool in request.tools]
+    if request.tool_choice is not None:
+        params["tool_choice"] = request.tool_choice
+    return params
 
 
 def request_parameters(request: Request) -> dict[str, Any]:

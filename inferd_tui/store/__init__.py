@@ -9,6 +9,7 @@ modules say what they hold:
 - `store`       the `Store` class: one connection, one short transaction per write,
                 moving to memory when the file stops taking writes
 - `opening`     where the file lives; opening it, or falling back to memory with a reason
+- `attachments` attachment bytes by sha256 in a directory beside the file (or memory)
 - `search`      full-text search: safe FTS5 queries, highlight spans without markup
 - `presets`     what applying a preset would change, in words
 - `json_format` the JSON export, and validating one on import
@@ -19,9 +20,11 @@ Error tree::
     StoreError
      ├── StoreUnavailable      the file cannot be used (title + an actionable sentence)
      ├── NotFound              no conversation / turn / preset with that id or name
-     └── ImportFormatError     import_json got something that is not our export format
+     ├── ImportFormatError     import_json got something that is not our export format
+     └── AttachmentMissing     an attachment's bytes are gone or damaged
 """
 
+from inferd_tui.store.attachments import AttachmentMissing, BlobStore, is_sha256, sha256_of
 from inferd_tui.store.errors import (
     ImportFormatError,
     NotFound,
@@ -68,6 +71,8 @@ __all__ = [
     "STORE_FILENAME",
     "TURN_REQUEST_FIELDS",
     "TURN_STATES",
+    "AttachmentMissing",
+    "BlobStore",
     "ConversationRecord",
     "HasSamplingSetup",
     "HighlightedText",
@@ -84,10 +89,12 @@ __all__ = [
     "clean_params",
     "default_store_path",
     "fts_query",
+    "is_sha256",
     "open_store_or_memory",
     "parse_export",
     "preset_diff",
     "render_markdown",
+    "sha256_of",
     "title_from_prompt",
     "unavailable_from",
 ]

@@ -7,6 +7,8 @@ reports the first problem with where it is (`turns[3].prompt_tokens: expected in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import sqlite3
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
+from inferd_tui.store.attachments import is_sha256, sha256_of
 from inferd_tui.store.errors import ImportFormatError
 from inferd_tui.store.records import (
     DEFAULT_TITLE,
@@ -33,9 +36,21 @@ EXPORT_FORMAT: Final = "inferd-tui.conversation"
 EXPORT_VERSION: Final = 1
 
 
-def export_document(conversation: ConversationRecord, turns: Sequence[TurnRecord]) -> str:
-    """The conversation and each turn's exact request parameters and grammar, as JSON."""
-    document = {
+#: An embedded attachment is refused past this many bytes (one BLOB frame's cap).
+MAX_EMBEDDED_BYTES: Final = 64 * 1024 * 1024
+
+
+def export_document(
+    conversation: ConversationRecord,
+    turns: Sequence[TurnRecord],
+    *,
+    attachments: Sequence[tuple[str, bytes]] | None = None,
+) -> str:
+    """The conversation and each turn's exact request parameters and grammar, as JSON.
+
+    `attachments` (sha256, bytes) are embedded as base64 under ``"attachments"``; without
+    them the document names attachments by hash only (the turns' refs)."""
+    document: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "conversation": {
@@ -48,6 +63,11 @@ def export_document(conversation: ConversationRecord, turns: Sequence[TurnRecord
         },
         "turns": [_turn_to_export(turn) for turn in turns],
     }
+    if attachments is not None:
+        document["attachments"] = [
+            {"sha256": sha, "size": len(data), "base64": base64.b64encode(data).decode("ascii")}
+            for sha, data in attachments
+        ]
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -201,6 +221,61 @@ def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             }
         )
     return conversation, turns
+
+
+def parse_export_attachments(text: str) -> dict[str, bytes]:
+    """The attachments embedded in an export, by sha256, each checked against its hash
+    and size; `ImportFormatError` naming the first one that is not what it says."""
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ImportFormatError(f"not JSON: {exc}") from None
+    raw = document.get("attachments") if isinstance(document, dict) else None
+    if raw is None:
+        return {}
+    _expect(isinstance(raw, list), "attachments", "expected a list")
+    found: dict[str, bytes] = {}
+    for index, item in enumerate(cast(list[Any], raw)):
+        where = f"attachments[{index}]"
+        _expect(isinstance(item, dict), where, "expected an object")
+        entry = cast(dict[str, Any], item)
+        sha = entry.get("sha256")
+        # The hash becomes a file name: only 64 lowercase hex digits, never a path.
+        _expect(is_sha256(sha), f"{where}.sha256", "expected 64 lowercase hex digits")
+        raw_size = entry.get("size")
+        _expect(
+            isinstance(raw_size, int) and not isinstance(raw_size, bool) and raw_size >= 0,
+            f"{where}.size",
+            "expected a byte count",
+        )
+        size = cast(int, raw_size)
+        _expect(
+            size <= MAX_EMBEDDED_BYTES,
+            f"{where}.size",
+            f"{size:,} bytes is past the {MAX_EMBEDDED_BYTES:,} an attachment can be",
+        )
+        raw_encoded = entry.get("base64")
+        _expect(isinstance(raw_encoded, str), f"{where}.base64", "expected base64 text")
+        encoded = cast(str, raw_encoded)
+        _expect(
+            len(encoded) <= (size + 2) // 3 * 4 + 8,
+            f"{where}.base64",
+            f"longer than {size:,} bytes encode to",
+        )
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ImportFormatError(f"{where}.base64: not valid base64") from None
+        _expect(
+            len(data) == size, f"{where}.size", f"says {size:,} bytes, the data is {len(data):,}"
+        )
+        _expect(
+            sha256_of(data) == sha,
+            f"{where}.sha256",
+            "the data does not hash to it (damaged or altered)",
+        )
+        found[cast(str, sha)] = data
+    return found
 
 
 def insert_imported(

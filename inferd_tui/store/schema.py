@@ -82,8 +82,20 @@ END;
 INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
 """
 
+# Schema 3: which conversation uses which attachment blob (store/attachments.py), so
+# deleting a conversation deletes the bytes no other conversation uses.
+_SCHEMA_3: Final = """
+CREATE TABLE attachment_uses (
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, sha256)
+);
+CREATE INDEX attachment_uses_by_hash ON attachment_uses(sha256);
+"""
+
 # MIGRATIONS[n] takes a database at user_version n to n + 1.
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2)
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 TURN_COLUMNS: Final = (

@@ -26,8 +26,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from inferd_tui.store.attachments import ATTACHMENTS_DIRNAME, BlobStore, is_sha256
 from inferd_tui.store.errors import NotFound, StoreUnavailable, unavailable_from
-from inferd_tui.store.json_format import export_document, insert_imported, parse_export
+from inferd_tui.store.json_format import (
+    export_document,
+    insert_imported,
+    parse_export,
+    parse_export_attachments,
+)
 from inferd_tui.store.markdown import render_markdown
 from inferd_tui.store.records import (
     DEFAULT_TITLE,
@@ -67,9 +73,14 @@ class Store:
         *,
         clock: Callable[[], float] = time.time,
         history_limit: int = 1000,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._conn = conn
         self.path = path
+        # Attachment bytes: a directory beside the file, or memory when there is no file.
+        if blobs is None:
+            blobs = BlobStore(None if path is None else path.parent / ATTACHMENTS_DIRNAME)
+        self.blobs = blobs
         self._clock = clock
         self.history_limit = history_limit
         # Set when the file stopped accepting writes and the store moved to memory.
@@ -268,14 +279,70 @@ class Store:
         self._update_conversation(conversation_id, "grammar", grammar)
 
     def delete_conversation(self, conversation_id: int) -> None:
-        def delete(conn: sqlite3.Connection) -> int:
+        """Delete the conversation, its turns, and the attachments no other one uses."""
+
+        def delete(conn: sqlite3.Connection) -> tuple[int, list[str]]:
+            used = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT sha256 FROM attachment_uses WHERE conversation_id = ?",
+                    (conversation_id,),
+                )
+            ]
             conn.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
-            return conn.execute(
+            conn.execute(
+                "DELETE FROM attachment_uses WHERE conversation_id = ?", (conversation_id,)
+            )
+            deleted = conn.execute(
                 "DELETE FROM conversations WHERE id = ?", (conversation_id,)
             ).rowcount
+            orphans = [
+                sha
+                for sha in used
+                if conn.execute(
+                    "SELECT 1 FROM attachment_uses WHERE sha256 = ? LIMIT 1", (sha,)
+                ).fetchone()
+                is None
+            ]
+            return deleted, orphans
 
-        if self._write(delete) == 0:
+        deleted, orphans = self._write(delete)
+        if deleted == 0:
             raise NotFound(f"no conversation {conversation_id}")
+        # After the commit: a crash between the two leaves an unused file, never a
+        # conversation whose attachment is gone.
+        for sha in orphans:
+            self.blobs.discard(sha)
+
+    # ----------------------------------------------------------------- attachments
+
+    def put_attachment(self, conversation_id: int, data: bytes) -> str:
+        """Keep `data` for the conversation (once per content); returns its sha256."""
+        digest = self.blobs.put(data)
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)"
+                " VALUES (?, ?, ?)",
+                (conversation_id, digest, len(data)),
+            )
+        )
+        return digest
+
+    def attachment(self, sha256: str, size: int | None = None) -> bytes:
+        """The bytes kept under `sha256`, checked against it (and `size`, if given);
+        `AttachmentMissing` if they are gone or damaged."""
+        return self.blobs.get(sha256, size)
+
+    def attachment_uses(self, conversation_id: int) -> list[tuple[str, int]]:
+        """(sha256, size) of every attachment the conversation uses, by hash."""
+        rows = self._read(
+            lambda conn: conn.execute(
+                "SELECT sha256, size FROM attachment_uses WHERE conversation_id = ?"
+                " ORDER BY sha256",
+                (conversation_id,),
+            ).fetchall()
+        )
+        return [(row[0], row[1]) for row in rows if is_sha256(row[0])]
 
     # ----------------------------------------------------------------- turns
 
@@ -524,16 +591,39 @@ class Store:
 
     # ----------------------------------------------------------------- export / import
 
-    def export_json(self, conversation_id: int) -> str:
-        """The conversation and each turn's exact request parameters and grammar, as JSON."""
+    def export_json(self, conversation_id: int, *, with_attachments: bool = False) -> str:
+        """The conversation and each turn's exact request parameters and grammar, as JSON;
+        `with_attachments` embeds the bytes of every attachment it uses (base64)."""
         conversation = self.get_conversation(conversation_id)
-        return export_document(conversation, self.turns(conversation_id))
+        embedded: list[tuple[str, bytes]] | None = None
+        if with_attachments:
+            embedded = [
+                (sha, self.attachment(sha, size))
+                for sha, size in self.attachment_uses(conversation_id)
+            ]
+        return export_document(conversation, self.turns(conversation_id), attachments=embedded)
 
     def export_markdown(self, conversation_id: int) -> str:
         conversation = self.get_conversation(conversation_id)
         return render_markdown(conversation, self.turns(conversation_id))
 
     def import_json(self, text: str) -> int:
-        """Create a conversation from `export_json` output; returns its id."""
+        """Create a conversation from `export_json` output; returns its id.
+
+        Embedded attachments are checked (sha256 and size, both before anything is kept)
+        and kept under their hash; nothing in the document names a path."""
         conversation, turns = parse_export(text)
-        return self._write(lambda conn: insert_imported(conn, conversation, turns))
+        attachments = parse_export_attachments(text)
+        for data in attachments.values():
+            self.blobs.put(data)
+
+        def insert(conn: sqlite3.Connection) -> int:
+            new_id = insert_imported(conn, conversation, turns)
+            conn.executemany(
+                "INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)"
+                " VALUES (?, ?, ?)",
+                [(new_id, sha, len(data)) for sha, data in attachments.items()],
+            )
+            return new_id
+
+        return self._write(insert)

@@ -104,7 +104,7 @@ def test_schema_1_file_is_migrated_with_its_data(tmp_path: Path) -> None:
         assert finished.grammar_match is True
 
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
 

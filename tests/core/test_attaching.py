@@ -109,9 +109,9 @@ def test_prepare_pending_sniffs_by_content(tmp_path: Path) -> None:
     assert (clip.kind, clip.sample_rate, clip.wire_bytes) == ("audio", 16_000, 64_000)
     text = tmp_path / "notes.png"
     text.write_text("hello")
-    with pytest.raises(AttachmentError, match="notes.png"):
+    with pytest.raises(AttachmentError, match=r"notes\.png"):
         prepare_pending(text, max_side=2048, audio_rate=16_000)
     mp3 = tmp_path / "song.mp3"
     mp3.write_bytes(b"ID3" + b"\0" * 64)
-    with pytest.raises(AttachmentError, match="song.mp3"):
+    with pytest.raises(AttachmentError, match=r"song\.mp3"):
         prepare_pending(mp3, max_side=2048, audio_rate=16_000)

@@ -16,16 +16,19 @@ Each problem is one line naming the limit or the capability.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from inferd_tui.conversation import AttachmentRef
+from inferd_tui.conversation import AttachmentRef, attachment_id_for
 from inferd_tui.proto.capability import DaemonProfile
 from inferd_tui.proto.chat import AudioAttachment, ImageAttachment
 from inferd_tui.proto.constants import MAX_FRAME_BYTES
 from inferd_tui.proto.eras import MAX_ATTACHMENTS, MAX_TOTAL_BLOB_BYTES
+
+if TYPE_CHECKING:
+    from inferd_tui.store import Store
 
 AttachmentKind = Literal["image", "audio"]
 
@@ -59,6 +62,8 @@ class PendingAttachment:
     sample_rate: int = 0
     duration_s: float = 0.0
     source: Path | None = None
+    # Set once the bytes are kept in the store's blobs (in the worker that prepared them).
+    sha256: str = ""
 
     @property
     def wire_bytes(self) -> int:
@@ -107,6 +112,40 @@ def wire_attachment(
     if ref.kind == "image":
         return ImageAttachment(id=attachment_id, width=ref.width, height=ref.height, data=data)
     return AudioAttachment(id=attachment_id, sample_rate=ref.sample_rate, data=data)
+
+
+def attachment_loader(
+    store: Store,
+) -> Callable[[AttachmentRef, str], ImageAttachment | AudioAttachment]:
+    """``Conversation.to_chat_request``'s ``load_attachment``: each attachment's bytes read
+    back from the store and checked against their hash and size, so a regenerated, edited
+    or reopened conversation sends exactly what was sent the first time. Raises
+    ``AttachmentMissing`` when they are gone or damaged."""
+
+    def load(ref: AttachmentRef, attachment_id: str) -> ImageAttachment | AudioAttachment:
+        return wire_attachment(ref, attachment_id, store.attachment(ref.sha256, ref.size))
+
+    return load
+
+
+def blob_lines(sizes: Sequence[tuple[str, int]]) -> list[str]:
+    """The request preview's line per BLOB: ``+ BLOB img-1: 196,608 bytes``."""
+    return [f"+ BLOB {attachment_id}: {size:,} bytes" for attachment_id, size in sizes]
+
+
+def next_blob_sizes(
+    sent: Sequence[AttachmentRef], pending: Sequence[PendingAttachment]
+) -> list[tuple[str, int]]:
+    """(id, bytes) of every BLOB the next request carries: the conversation's attachments
+    (``img-N``/``aud-N`` in order), then the pending ones."""
+    counts = {"image": 0, "audio": 0}
+    sizes: list[tuple[str, int]] = []
+    for kind, size in [(ref.kind, ref.size) for ref in sent] + [
+        (item.kind, item.wire_bytes) for item in pending
+    ]:
+        counts[kind] += 1
+        sizes.append((attachment_id_for(kind, counts[kind]), size))
+    return sizes
 
 
 def audio_rate_for(profile: DaemonProfile | None) -> int:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import anyio
 
-from inferd_tui.conversation import Conversation, Turn, TurnState
+from inferd_tui.conversation import AttachmentRef, Conversation, Turn, TurnState
 from inferd_tui.persistence import ConversationSaver
 from inferd_tui.proto import (
     AuthRejected,
@@ -267,9 +267,19 @@ class ChatSession:
 
     # --- sending -----------------------------------------------------------------------
 
-    def send(self, text: str, params: SamplingParams, grammar: str = "") -> Turn:
+    def send(
+        self,
+        text: str,
+        params: SamplingParams,
+        grammar: str = "",
+        *,
+        attachments: Sequence[AttachmentRef] = (),
+    ) -> Turn:
         """Add ``text`` as the user's turn (replacing the conversation from the edited turn,
-        if editing) and ask for the answer, now or once the daemon is ready."""
+        if editing) and ask for the answer, now or once the daemon is ready.
+
+        ``attachments``: refs to bytes already kept in the store's blobs (kept when they
+        were attached); the conversation is recorded as using them."""
         if self.busy:
             raise SessionBusy("an answer is still coming")
         if self._editing is not None:
@@ -280,7 +290,13 @@ class ChatSession:
         with contextlib.suppress(Exception):  # prompt history is a convenience
             self.store.add_prompt(text)
         turn = self.conversation.add_user(text)
+        turn.attachments = list(attachments)
         self.saver.save_turn(self.conversation, turn)
+        if attachments and self.conversation.store_id is not None:
+            with contextlib.suppress(StoreError):  # the bytes are kept either way
+                self.store.use_attachments(
+                    self.conversation.store_id, [(ref.sha256, ref.size) for ref in attachments]
+                )
         # The settings this prompt goes out with, also for a conversation created just now
         # (its settings had nowhere to go before its first turn).
         self.saver.save_settings(self.conversation, params.wire_fields(), grammar)

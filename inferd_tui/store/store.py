@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -327,6 +327,20 @@ class Store:
             )
         )
         return digest
+
+    def use_attachments(self, conversation_id: int, kept: Sequence[tuple[str, int]]) -> None:
+        """Record that the conversation uses bytes already kept (`blobs.put`) as
+        (sha256, size): a prompt's attachments, prepared and kept before it was sent."""
+        rows = [(conversation_id, sha, size) for sha, size in kept if is_sha256(sha)]
+        if not rows:
+            return
+        self._write(
+            lambda conn: conn.executemany(
+                "INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)"
+                " VALUES (?, ?, ?)",
+                rows,
+            )
+        )
 
     def attachment(self, sha256: str, size: int | None = None) -> bytes:
         """The bytes kept under `sha256`, checked against it (and `size`, if given);

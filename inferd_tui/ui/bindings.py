@@ -65,7 +65,24 @@ KEYS: dict[str, KeyGroup] = {
             Key("ctrl+l", "conversations", "Chats", id="conversations", show=False),
             Key("ctrl+r", "history_search", "Search prompts", id="history-search", show=False),
             Key("f8", "presets", "Presets", id="presets", show=False),
+            # Not Ctrl+O (events) or Ctrl+A/E/D/U/K/W (the prompt box edits with them).
+            Key("ctrl+b", "attach_file", "Attach", id="attach-file", show=False),
+            Key(
+                "alt+d",
+                "remove_last_attachment",
+                "Remove last attachment",
+                id="attachment-remove-last",
+                show=False,
+            ),
         ),
+    ),
+    "attachment-chip": KeyGroup(
+        "an attachment chip (Tab to it)",
+        (Key("delete,backspace", "remove", "Remove attachment", id="attachment-remove"),),
+    ),
+    "attach-picker": KeyGroup(
+        "attach file picker",
+        (Key("escape", "cancel", "Cancel", id="attach-cancel"),),
     ),
     "prompt": KeyGroup(
         "prompt box",
@@ -261,6 +278,16 @@ CHAT_COMMANDS: tuple[Command, ...] = (
         "Copy first code block",
         "Copy code block 1 of the selected turn or last answer",
         "copy_code",
+    ),
+    Command(
+        "Attach file",
+        "Attach an image or audio file to the next prompt (Ctrl+B)",
+        "attach_file",
+    ),
+    Command(
+        "Remove last attachment",
+        "Take the last attached file off the next prompt (Alt+D)",
+        "remove_last_attachment",
     ),
     Command("Follow new text", "Scroll to the end and keep following (Ctrl+End)", "follow"),
     Command("Help", "All keys and what they do (F1)", "app.help"),

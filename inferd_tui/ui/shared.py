@@ -39,6 +39,9 @@ class AppConfig:
     #: Default sampling fields for new conversations, as on the wire.
     sampling: dict[str, Any] = field(default_factory=dict)
     initial_prompt: str = ""
+    #: Images are scaled so their long side is at most this many pixels (0: only to fit
+    #: the 64 MiB BLOB cap); the settings' ``max_image_side``.
+    max_image_side: int = 2048
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], datetime] = datetime.now
     #: Waits between queue_full retries (tests pass one that does not wait).

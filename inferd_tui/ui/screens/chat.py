@@ -42,8 +42,9 @@ from inferd_tui.session import (
 )
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.copying import copy_of_turn
-from inferd_tui.ui.screens.chat_dialogs import ChatDialogs
+from inferd_tui.ui.screens.chat_attachments import ChatAttachments
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
+from inferd_tui.ui.widgets.attachment_bar import AttachmentBar
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
 from inferd_tui.ui.widgets.status_bar import EXTRA_SEPARATOR, DaemonStatusBar
@@ -59,7 +60,7 @@ PREVIEW_DEBOUNCE_S = 0.15
 INVALID_FIELDS_PREVIEW = "Nothing can be sent until the highlighted sampling fields are fixed."
 
 
-class ChatScreen(ChatDialogs):
+class ChatScreen(ChatAttachments):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("chat")
 
     DEFAULT_CSS = """
@@ -83,6 +84,8 @@ class ChatScreen(ChatDialogs):
         super().__init__()
         self.config = config
         self.address = client.address
+        self.client_profile = client.profile
+        self.thumbnails = {}
         self.session = ChatSession(
             client=client,
             daemon_state=lambda: self.host.daemon_state,
@@ -118,6 +121,7 @@ class ChatScreen(ChatDialogs):
                 yield TranscriptView(id="transcript")
                 yield Static(id="new-text")
                 yield Static(id="banner")
+                yield AttachmentBar(id="attachments")
                 yield PromptInput(id="prompt")
             yield SamplingSidebar(id="sidebar")
         yield AdminPanel(id="admin", tail_limit=self.config.admin_tail_limit)
@@ -140,6 +144,7 @@ class ChatScreen(ChatDialogs):
                 '"busy" to see queue_full retried with a countdown.',
             )
         self.prompt.focus()
+        self.set_daemon_profile(self.client_profile)
         self._update_extra()
         self._update_preview()
         self._apply_responsive_layout()
@@ -292,6 +297,12 @@ class ChatScreen(ChatDialogs):
 
     @on(PromptInput.Submitted)
     def _on_submitted(self, message: PromptInput.Submitted) -> None:
+        # A prompt that is only the path of an image or audio file: attach it instead?
+        if not self.session.busy and self.offer_attach_instead(message.text, then_send=True):
+            return
+        self.send_text_anyway(message.text)
+
+    def send_text_anyway(self, text: str) -> None:
         if self.session.busy:
             self.notify(
                 "An answer is still coming. Esc stops it; your prompt stays in the box.",
@@ -306,6 +317,10 @@ class ChatScreen(ChatDialogs):
                 severity="error",
             )
             return
+        attachment_problem = self.attachment_send_problem()
+        if attachment_problem is not None:
+            self.notify(attachment_problem, severity="error", timeout=8)
+            return
         grammar = self.sidebar.grammar
         if grammar.strip():
             from inferd_tui.grammar import check
@@ -316,17 +331,17 @@ class ChatScreen(ChatDialogs):
 
                 def confirmed(send_anyway: bool | None) -> None:
                     if send_anyway:
-                        self._send(message.text, params, grammar)
+                        self._send(text, params, grammar)
 
                 self.app.push_screen(ConfirmInvalidGrammar(grammar, result), confirmed)
                 return
-        self._send(message.text, params, grammar)
+        self._send(text, params, grammar)
 
     def _send(self, text: str, params: SamplingParams, grammar: str) -> None:
         self.prompt.remember(text)
         self.prompt.set_prompt("")
         self.transcript.action_follow()
-        self.session.send(text, params, grammar)
+        self.session.send(text, params, grammar, attachments=self.take_attachments())
         self._update_preview()
 
     def action_cancel(self) -> None:
@@ -424,9 +439,8 @@ class ChatScreen(ChatDialogs):
             self.sidebar.show_preview(INVALID_FIELDS_PREVIEW)
             return
         next_text = self.prompt.text or "…your prompt…"
-        self.sidebar.show_preview(
-            self.session.next_request_line(params, self.sidebar.grammar, next_text)
-        )
+        line = self.session.next_request_line(params, self.sidebar.grammar, next_text)
+        self.sidebar.show_preview("\n".join([line, *self.attachment_preview_lines()]))
 
     @on(PromptInput.Changed)
     def _on_prompt_changed(self) -> None:

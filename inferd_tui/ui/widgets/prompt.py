@@ -42,6 +42,13 @@ class PromptInput(TextArea):
         prompt: PromptInput
         text: str
 
+    @dataclass
+    class Pasted(Message):
+        """Text was pasted (the screen offers to attach a pasted file path)."""
+
+        prompt: PromptInput
+        text: str
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -69,6 +76,11 @@ class PromptInput(TextArea):
                 self.action_newline()
             return
         await super()._on_key(event)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual also runs TextArea's own handler (it dispatches to each class in the
+        # MRO), which inserts the text; the message is handled after that.
+        self.post_message(self.Pasted(self, event.text))
 
     def _bound_action(self, key: str) -> str | None:
         bindings = self._bindings.copy()

@@ -45,6 +45,11 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "v1", "v2"),
         help="the wire to speak: auto (ask the daemon, the default), v1, or v2",
     )
+    parser.add_argument(
+        "--daemon-release",
+        metavar="VERSION",
+        help="the daemon's inferd release (e.g. 0.5.1), when the admin socket cannot tell it",
+    )
     parser.add_argument("--config", metavar="PATH", help="configuration file to use")
     parser.add_argument(
         "--demo",

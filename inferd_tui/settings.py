@@ -54,6 +54,7 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "theme": ("theme", "--theme"),
     "no_save": ("no_save", "--no-save"),
     "wire": ("wire", "--wire"),
+    "daemon_release": ("daemon_release", "--daemon-release"),
     # embed and rerank sockets (the `embed` / `rerank` commands)
     "embed_socket": ("endpoint.embed_socket", "--embed-socket"),
     "rerank_socket": ("endpoint.rerank_socket", "--rerank-socket"),
@@ -179,6 +180,19 @@ class Settings(_Frozen):
     sampling: SamplingDefaults = SamplingDefaults()
     # Which wire to speak: "auto" asks the daemon (protocol-v2.md §9); v1 / v2 force one.
     wire: Literal["auto", "v1", "v2"] = "auto"
+    # The daemon's release when known (e.g. "0.5.1"): inferd does not announce it, and
+    # the admin socket tells only a range; with it, fields that release lacks are refused.
+    daemon_release: str | None = None
+
+    @field_validator("daemon_release")
+    @classmethod
+    def _check_release(cls, value: str | None) -> str | None:
+        if value is not None:
+            from inferd_tui.proto.eras import era_from_release
+
+            era_from_release(value)  # ValueError names what is wrong
+        return value
+
     # Images are scaled down so their long side is at most this many pixels (0: never).
     max_image_side: int = Field(default=2048, ge=0)
 

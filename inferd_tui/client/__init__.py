@@ -56,7 +56,7 @@ from inferd_tui.client.endpoints import (
     path_state,
     resolve_endpoints,
 )
-from inferd_tui.client.era import DaemonEra, check_era, daemon_era, ensure_v1
+from inferd_tui.client.era import DaemonEra, daemon_era
 from inferd_tui.client.transport import (
     StreamFactory,
     connect,
@@ -185,14 +185,12 @@ __all__ = [
     "WireChoice",
     "WireSetting",
     "backoff_delays",
-    "check_era",
     "choose_wire",
     "connect",
     "connect_admin",
     "daemon_era",
     "dial_and_wait_ready",
     "embed_socket_path",
-    "ensure_v1",
     "path_state",
     "read_admin_state",
     "rerank_socket_path",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, TypeAlias
 
-from inferd_tui.proto.errors import IncompatibleDaemon
 from inferd_tui.proto.models import AdminEvent
 
 DaemonEra: TypeAlias = Literal["0.1", "0.2–0.3", "0.4+"]
@@ -25,26 +24,3 @@ def daemon_era(events: Iterable[AdminEvent]) -> DaemonEra:
         if event.is_capabilities:
             era = "0.2–0.3"
     return era
-
-
-def check_era(event: AdminEvent) -> DaemonEra:
-    """:func:`daemon_era` of a single event (``"0.1"`` unless it is a capabilities frame)."""
-    return daemon_era((event,))
-
-
-def ensure_v1(events: Iterable[AdminEvent], *, address: str) -> DaemonEra:
-    """The era, or :class:`IncompatibleDaemon` if the daemon no longer speaks v1.
-
-    ``address`` names the daemon's socket in the message (e.g. the admin path).
-    """
-    seen = tuple(events)
-    for event in seen:
-        if event.announces_v2_only:
-            raise IncompatibleDaemon(
-                f"The daemon at {address} is inferd 0.4 or later (wire_version "
-                f"{event.wire_version!r}); it no longer serves protocol v1 on infer.sock. "
-                "Use an inferd 0.3.x daemon, or a client that speaks v2.",
-                address=address,
-                wire_version=event.wire_version,
-            )
-    return daemon_era(seen)

@@ -34,11 +34,13 @@ from inferd_tui.proto.capability import BackendCapabilities, DaemonProfile
 from inferd_tui.proto.eras import (
     ANY_ERA,
     LP_SOCKET_NAME,
+    RELEASE,
     V1_SOCKET_NAME,
     V2_NDJSON_SOCKET_NAME,
     WIRE_TITLE,
     EraRange,
     Wire,
+    era_from_release,
     era_index,
     eras_from_capabilities,
 )
@@ -141,6 +143,18 @@ def _explicit(resolution: EndpointResolution) -> bool:
     )
 
 
+def _narrow(eras: EraRange, release: str, reasons: list[str]) -> EraRange:
+    """The stated release, when the daemon's own signals allow it."""
+    stated = era_from_release(release)
+    if era_index(eras.low) <= era_index(stated) <= era_index(eras.high):
+        reasons.append(f"daemon_release {release}: inferd {RELEASE[stated]} as stated")
+        return EraRange.exactly(stated)
+    reasons.append(
+        f"daemon_release {release} was ignored: the daemon itself says {eras.describe()}"
+    )
+    return eras
+
+
 async def probe_wire(
     endpoint: Endpoint,
     timeout: float = DEFAULT_PROBE_TIMEOUT_S,  # noqa: ASYNC109 - a deadline
@@ -175,8 +189,14 @@ async def choose_wire(
     wire: WireSetting = "auto",
     admin_timeout: float = DEFAULT_ADMIN_TIMEOUT_S,
     probe_timeout: float = DEFAULT_PROBE_TIMEOUT_S,
+    release: str | None = None,
 ) -> WireChoice:
     """Decide the wire and the generation endpoint for the daemon ``resolution`` names.
+
+    ``release`` is the daemon's version when the user knows it (``daemon_release`` in the
+    config, ``--daemon-release``): a daemon does not announce it, and the admin socket
+    tells only a range (0.4 or later…), so without it a field only some releases of the
+    range take is sent with a note rather than refused.
 
     Never raises for a daemon that is merely not up yet: with nothing to go on it returns
     the configured (or v1) wire on the resolved path with the reason "nothing to go on".
@@ -230,6 +250,8 @@ async def choose_wire(
             inference.path if explicit else None, directory, probe_timeout, reasons
         )
 
+    if release is not None:
+        eras = _narrow(eras, release, reasons)
     chosen: Wire = detected or "v1"
     if wire == "v1" and chosen == "v2":
         raise IncompatibleDaemon(

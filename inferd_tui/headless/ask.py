@@ -118,7 +118,13 @@ async def main(args: argparse.Namespace, runtime: Runtime, console: Console) -> 
     wait = args.wait if args.wait is not None else settings.ready_timeout_s
     async with demo_daemon(runtime, boot="instant"):
         return await ask(
-            built, runtime.resolution, console, as_json=args.json, wait=wait, wire=settings.wire
+            built,
+            runtime.resolution,
+            console,
+            as_json=args.json,
+            wait=wait,
+            wire=settings.wire,
+            release=settings.daemon_release,
         )
 
 
@@ -318,6 +324,13 @@ def build_request(
     )
 
 
+#: What ask's user can do instead, for a field this daemon cannot take.
+_THE_WAY_THERE = {
+    "grammar": " — give a JSON schema with --schema FILE instead of --grammar",
+    "image_token_budget": " — drop --image-token-budget",
+}
+
+
 # --- attachments -----------------------------------------------------------------------
 
 #: The rate audio is resampled to when the daemon does not advertise one (before 0.6.2).
@@ -405,6 +418,7 @@ async def ask(
     as_json: bool,
     wait: float,
     wire: WireSetting = "auto",
+    release: str | None = None,
     queue_full_delays: Sequence[float] | None = None,
     sleep: Sleep = anyio.sleep,
 ) -> int:
@@ -412,7 +426,9 @@ async def ask(
         plan = AskPlan(plan)
     try:
         # A loading daemon sends its capabilities only before `ready`: wait for them.
-        choice = await choose_wire(resolution, wire=wire, admin_timeout=max(wait, 0.5))
+        choice = await choose_wire(
+            resolution, wire=wire, admin_timeout=max(wait, 0.5), release=release
+        )
     except IncompatibleDaemon as exc:
         console.note(f"ask: {exc.hint}")
         return EXIT_UNREACHABLE
@@ -438,7 +454,8 @@ async def ask(
         for problem in client.check(request):
             refused = refused or problem.severity == "error"
             prefix = "ask: " if problem.severity == "error" else "ask: note: "
-            console.note(f"{prefix}{problem.message}")
+            way = _THE_WAY_THERE.get(problem.field, "")
+            console.note(f"{prefix}{problem.message}{way}")
         if refused:
             console.note(f"ask: not sent ({choice.describe()})")
             return EXIT_INVALID_REQUEST

@@ -258,7 +258,9 @@ async def doctor(
     admin_file_ok = admin is not None and check_socket_file(report, "admin socket", admin, who)
 
     snapshot = await _check_admin(report, admin, admin_file_ok)
-    choice = await _check_wire(report, resolution, snapshot, loaded.settings.wire)
+    choice = await _check_wire(
+        report, resolution, snapshot, loaded.settings.wire, loaded.settings.daemon_release
+    )
     _note_other_sockets(report, resolution)
 
     connected = False
@@ -311,13 +313,17 @@ async def _check_admin(report: Report, admin: Path | None, file_ok: bool) -> Adm
 
 
 async def _check_wire(
-    report: Report, resolution: EndpointResolution, snapshot: AdminSnapshot | None, wire: str
+    report: Report,
+    resolution: EndpointResolution,
+    snapshot: AdminSnapshot | None,
+    wire: str,
+    release: str | None,
 ) -> WireChoice | None:
     """Which wire the daemon speaks and where, and why; explains a wrong-wire setup."""
     if snapshot is not None and not snapshot.ready and not snapshot.capabilities:
         report.add("warn", "daemon era: not known yet (capabilities arrive just before `ready`)")
     try:
-        choice = await choose_wire(resolution, wire=wire)  # type: ignore[arg-type]
+        choice = await choose_wire(resolution, wire=wire, release=release)  # type: ignore[arg-type]
     except IncompatibleDaemon as exc:
         report.add("FAIL", f"wire: {exc.title}", hint=exc.hint)
         return None

@@ -48,7 +48,11 @@ PROBE_TIMEOUT_S = 5.0
 async def main(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:
     async with demo_daemon(runtime, boot="instant"):
         return await report_status(
-            runtime.resolution, console, as_json=args.json, wire=runtime.loaded.settings.wire
+            runtime.resolution,
+            console,
+            as_json=args.json,
+            wire=runtime.loaded.settings.wire,
+            release=runtime.loaded.settings.daemon_release,
         )
 
 
@@ -69,6 +73,7 @@ async def report_status(
     *,
     as_json: bool,
     wire: WireSetting = "auto",
+    release: str | None = None,
 ) -> int:
     admin = resolution.admin
     paths = {"admin": str(admin) if admin else None, "inference": resolution.inference.display}
@@ -85,7 +90,7 @@ async def report_status(
         else:
             choice: WireChoice | None = None
             with contextlib.suppress(InferdError):
-                choice = await choose_wire(resolution, wire=wire)
+                choice = await choose_wire(resolution, wire=wire, release=release)
             return _report_snapshot(snapshot, choice, paths, console, as_json=as_json)
 
     # Admin is unavailable: a connection to the inference socket is the ready signal.

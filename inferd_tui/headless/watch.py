@@ -28,6 +28,7 @@ from inferd_tui.headless._console import (
     safe,
 )
 from inferd_tui.headless.events import DownloadMeter, describe_event, raw_event
+from inferd_tui.proto.eras import ERAS, WIRE_TITLE, Wire, eras_from_capabilities, features
 from inferd_tui.proto.models import AdminStatus
 from inferd_tui.runtime import Runtime
 
@@ -39,6 +40,9 @@ Clock = Callable[[], datetime]
 #: How ``watch --demo`` configures the stand-in daemon: a whole first boot, which waits
 #: for this client to subscribe before it starts.
 DEMO_CONFIG: dict[str, Any] = {"boot": "first-boot", "autoboot": False}
+
+
+LENGTH_PREFIXED_ERAS = frozenset(era for era in ERAS if features(era).length_prefixed)
 
 
 def _now() -> datetime:
@@ -92,6 +96,15 @@ async def watch(
     last_status: str | None = None
     gap_started: tuple[datetime, float] | None = None
     waiting_noted = False
+    # What the capabilities say about the daemon, told once per connection.
+    capabilities: list[dict[str, Any]] = []
+    announced = False
+
+    def announce(moment: datetime) -> None:
+        eras = eras_from_capabilities(capabilities)
+        wire: Wire = "v2" if eras.low in LENGTH_PREFIXED_ERAS else "v1"
+        text = f"{eras.describe()}: inferd-tui speaks {WIRE_TITLE[wire]}"
+        gap_line("daemon", moment, text, era=eras.short, wire=wire)
 
     def gap_line(event: str, moment: datetime, text: str, **fields: object) -> None:
         if as_json:
@@ -108,6 +121,7 @@ async def watch(
                 if isinstance(item, AdminNotice):
                     if item.kind == "connected":
                         waiting_noted = False
+                        capabilities, announced = [], False
                         if gap_started is not None:
                             started, started_mono = gap_started
                             gap = monotonic() - started_mono
@@ -136,6 +150,11 @@ async def watch(
                     continue
                 rate, eta = meter.observe(item, monotonic())
                 last_status = item.status
+                if item.is_capabilities:
+                    capabilities.append(item.details())
+                elif not announced and (capabilities or item.status == AdminStatus.READY):
+                    announce(moment)
+                    announced = True
                 if as_json:
                     console.json({**raw_event(item), "received_at": json_time(moment)})
                 else:

@@ -49,6 +49,7 @@ from inferd_tui.proto.eras import (
     V2_NDJSON_SOCKET_NAME,
     features,
 )
+from inferd_tui.proto.v2_request import V2Request
 
 #: Bytes asked for per read: large, so a 64 MiB line arrives in a few dozen reads.
 READ_CHUNK = 1 << 20
@@ -298,6 +299,9 @@ class MockDaemon:
         self.rejected_requests = 0
         self.queue_full_rejections = 0
         self.cancelled_requests = 0
+        #: The last v2 request that reached a backend, with its attachments' bytes: tests
+        #: compare what arrived with what was meant to be sent.
+        self.last_v2_request: V2Request | None = None
         self.auth_failures = 0
         self.queued_generations = 0
         self.active_generations = 0

@@ -137,6 +137,7 @@ async def _run(
     request: V2Request,
     encode: Any,
 ) -> bool:
+    daemon.last_v2_request = request
     answer = plan(daemon, request)
     frames, terminal = v2_frames(answer, request.id)
     return await daemon._admit_and_stream(

@@ -24,6 +24,7 @@ from inferd_tui.proto.chat import (
 from inferd_tui.proto.constants import MAX_FRAME_BYTES
 from inferd_tui.proto.eras import (
     ERAS,
+    FEATURE_SINCE,
     MAX_ATTACHMENTS,
     MAX_TOTAL_BLOB_BYTES,
     RELEASE,
@@ -104,6 +105,8 @@ class Problem:
 
 
 def _first_release_with(feature: str) -> str:
+    if feature in FEATURE_SINCE:
+        return FEATURE_SINCE[feature]
     for era in ERAS:
         if getattr(features(era), feature):
             return RELEASE[era]

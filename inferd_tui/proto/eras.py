@@ -50,6 +50,16 @@ MAX_ATTACHMENTS: Final = 32
 MAX_TOTAL_BLOB_BYTES: Final = 134_217_728
 
 
+#: The exact release that brought a feature, where it is not the era's own release.
+FEATURE_SINCE: Final[dict[str, str]] = {
+    "response_format": "0.5",
+    "thinking": "0.5.1",
+    "attachment_limits": "0.6.1",
+    "rerank": "0.6.2",
+    "tool_choice": "0.8",
+}
+
+
 def era_index(era: Era) -> int:
     return ERAS.index(era)
 

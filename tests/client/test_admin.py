@@ -19,11 +19,8 @@ from inferd_tui.client import (
     AdminNotice,
     ConnectError,
     ConnectTimeout,
-    IncompatibleDaemon,
     UnexpectedEof,
-    check_era,
     daemon_era,
-    ensure_v1,
     read_admin_state,
     watch_admin,
 )
@@ -315,11 +312,3 @@ def test_daemon_eras() -> None:
     assert daemon_era([ready]) == "0.1"
     assert daemon_era([caps, ready]) == "0.2–0.3"
     assert daemon_era([caps, v4, ready]) == "0.4+"
-    assert check_era(caps) == "0.2–0.3"
-    assert check_era(v4) == "0.4+"
-    assert ensure_v1(iter([caps, ready]), address="/x/admin.sock") == "0.2–0.3"
-    with pytest.raises(IncompatibleDaemon) as caught:
-        ensure_v1([v4], address="/x/admin.sock")
-    assert "/x/admin.sock" in str(caught.value)
-    assert caught.value.wire_version == 2
-    assert not caught.value.transient

@@ -14,11 +14,9 @@ from inferd_tui.client import (
     Client,
     DaemonError,
     Endpoint,
-    IncompatibleDaemon,
     Message,
     Request,
     TokenFrame,
-    ensure_v1,
     read_admin_state,
     watch_admin,
 )
@@ -155,5 +153,3 @@ async def test_read_admin_state_and_eras() -> None:
             await daemon.wait_until(lambda d: d.state == "ready")
         snapshot = await read_admin_state(daemon.admin_path)
         assert snapshot.era == "0.4+"
-        with pytest.raises(IncompatibleDaemon):
-            ensure_v1(snapshot.capabilities, address=str(daemon.admin_path))

@@ -215,7 +215,10 @@ async def test_watch_text_through_a_first_boot(short_tmp: Path) -> None:
 async def test_watch_json_through_a_first_boot(short_tmp: Path) -> None:
     code, out, _ = await _watch_first_boot(short_tmp, "--json")
     assert code == 0
-    events = [json.loads(line) for line in out.splitlines()]
+    records = [json.loads(line) for line in out.splitlines()]
+    (daemon,) = [r for r in records if r["type"] == "watch"]
+    assert (daemon["event"], daemon["era"], daemon["wire"]) == ("daemon", "0.3", "v1")
+    events = [r for r in records if r["type"] != "watch"]
     assert all(re.match(TIMESTAMP + r"\.\d{3}[+-]\d\d:\d\d$", e["received_at"]) for e in events)
     assert [e["status"] for e in events][:2] == ["starting", "loading_model"]
     assert [e["status"] for e in events][-2:] == ["ready", "draining"]
@@ -300,7 +303,7 @@ async def test_watch_follow_json_records_gaps(short_tmp: Path) -> None:
             await out.wait_for('"event":"reconnected"')  # type: ignore[attr-defined]
         task_group.cancel_scope.cancel()
     records = [json.loads(line) for line in out.getvalue().splitlines()]
-    gaps = [r for r in records if r["type"] == "watch"]
+    gaps = [r for r in records if r["type"] == "watch" and r["event"] != "daemon"]
     # (the second daemon's shutdown may add one more "disconnected" before the cancel)
     assert [g["event"] for g in gaps][:2] == ["disconnected", "reconnected"]
     assert gaps[1]["gap_s"] >= 0

@@ -15,6 +15,7 @@ from inferd_tui.daemon_state import DaemonState
 from inferd_tui.proto import AdminEvent, parse_admin_event
 from inferd_tui.ui.widgets import admin_panel
 from inferd_tui.ui.widgets.admin_panel import (
+    FLUSH_SLICE,
     MAX_LINE_CHARS,
     AdminLog,
     AdminPanel,
@@ -488,6 +489,47 @@ async def test_a_flood_of_100k_events_is_absorbed_in_batches_and_keys_still_work
         assert log.line_count == 5000
         assert len(writes) < 50, "the log must be written in batches, not per event"
         assert sum(writes) <= 100_000
+
+
+class BigBatchApp(App[None]):
+    """A batch of 3 slices and a bit reaches the panel before it is mounted."""
+
+    COUNT = 3 * FLUSH_SLICE + 10
+
+    def compose(self) -> ComposeResult:
+        panel = AdminPanel()
+        state = DaemonState()
+        for index in range(self.COUNT):
+            panel.add_event(admin(status="ready", n=index), received_at=T0, state=state)
+        yield panel
+
+
+async def test_a_big_batch_is_written_a_slice_at_a_time_and_completely(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A timed flush writes at most FLUSH_SLICE lines per loop turn (keys are answered in
+    between), and in the end every line is in the Log, in order."""
+    writes: list[int] = []
+    write_lines = AdminLog.write_lines
+
+    def counting_write_lines(log: AdminLog, lines: Any, scroll_end: bool | None = None) -> Any:
+        batch = list(lines)
+        writes.append(len(batch))
+        return write_lines(log, batch, scroll_end)
+
+    monkeypatch.setattr(AdminLog, "write_lines", counting_write_lines)
+    app = BigBatchApp()
+    count = BigBatchApp.COUNT
+    async with app.run_test(size=(140, 42)) as pilot:
+        panel = app.query_one(AdminPanel)
+        log = panel.query_one(AdminLog)
+        for _ in range(20):  # one slice per turn of the loop; no timer is involved
+            if log.line_count == count:
+                break
+            await pilot.pause()
+        assert writes == [FLUSH_SLICE, FLUSH_SLICE, FLUSH_SLICE, 10]
+        assert log.lines[0].endswith("n=0") and log.lines[-1].endswith(f"n={count - 1}")
+        assert app.query_one("#admin-count", Label).content == f"{count} lines"
 
 
 # --- status bar -------------------------------------------------------------------------

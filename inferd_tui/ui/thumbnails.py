@@ -97,3 +97,13 @@ def thumbnail_from_rgb(data: bytes, width: int, height: int, px: int = THUMBNAIL
         image = image.reduce(factor)
     image.thumbnail((px, px))
     return image.copy()
+
+
+def halfcell_renderable(image: Any, width: int) -> Any:
+    """A Rich renderable of ``image`` in coloured half-blocks, ``width`` cells wide (the
+    transcript draws lines, so it cannot host a graphics-protocol widget)."""
+    _widget_module()  # the package import, with the terminal queries off
+    from textual_image.renderable.halfcell import Image as HalfcellImage
+
+    # "auto" height keeps the picture's aspect ratio (None would mean its pixel height).
+    return HalfcellImage(image, width=width, height="auto")

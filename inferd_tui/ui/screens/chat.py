@@ -214,6 +214,7 @@ class ChatScreen(ChatAttachments):
         match event:
             case TurnsChanged():
                 self.transcript.sync(turns)
+                self.provide_thumbnails()
             case TurnChanged(turn):
                 self.transcript.turn_changed(turn)
             case PromptReleased(turn):

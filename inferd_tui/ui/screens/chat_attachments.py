@@ -259,6 +259,44 @@ class ChatAttachments(ChatDialogs):
         """The loader ``Conversation.to_chat_request`` reads attachments back with."""
         return attachment_loader(self.config.store)
 
+    # --- the transcript's pictures of sent images --------------------------------------
+
+    def provide_thumbnails(self) -> None:
+        """Hand the transcript a thumbnail for every sent image; the ones not made yet (a
+        reopened conversation) are read back from the store and made in a worker thread."""
+        transcript = self.transcript
+        missing: list[AttachmentRef] = []
+        for turn in self.conversation.turns:
+            for ref in turn.attachments:
+                if ref.kind != "image" or transcript.has_thumbnail(ref.sha256):
+                    continue
+                image = self.thumbnails.get(ref.sha256)
+                if image is not None:
+                    transcript.set_thumbnail(ref.sha256, image)
+                elif ref not in missing:
+                    missing.append(ref)
+        if missing:
+            self._make_thumbnails(missing)
+
+    @work(group="thumbnails", exit_on_error=False)
+    async def _make_thumbnails(self, refs: list[AttachmentRef]) -> None:
+        store = self.config.store
+
+        def make(ref: AttachmentRef) -> Any:
+            from inferd_tui.ui.thumbnails import thumbnail_from_rgb
+
+            data = store.attachment(ref.sha256, ref.size)
+            return thumbnail_from_rgb(data, ref.width, ref.height)
+
+        for ref in refs:
+            try:
+                image = await anyio.to_thread.run_sync(make, ref)
+            except (StoreError, OSError):
+                continue  # the block keeps its name and size; sending says what is missing
+            if image is not None:
+                self.thumbnails[ref.sha256] = image
+                self.transcript.set_thumbnail(ref.sha256, image)
+
     @on(AttachmentBar.Changed)
     def _on_attachments_changed(self, message: AttachmentBar.Changed) -> None:
         message.stop()

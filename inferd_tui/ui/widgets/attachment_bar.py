@@ -11,12 +11,13 @@ Names come from the user's files: always plain ``Text``, never markup.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.binding import BindingType
-from textual.containers import Horizontal, HorizontalScroll, Vertical
+from textual.containers import Horizontal, HorizontalScroll
 from textual.message import Message
 from textual.widgets import Static
 
@@ -28,6 +29,24 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from inferd_tui.proto.capability import DaemonProfile
+
+
+#: The widest a chip's text gets, in cells (long names end in "…").
+LABEL_CELLS = 38
+
+_CAPABILITY_FALSE = re.compile(r"capabilities: (\w+) false")
+_TAKES_RATE = re.compile(r"takes ([\d,]+ Hz)")
+
+
+def short_reason(problem: str) -> str:
+    """A refusal in a few words, for a chip: "daemon has vision false", "needs protocol v2"."""
+    if match := _CAPABILITY_FALSE.search(problem):
+        return f"daemon: {match.group(1)} false"
+    if "protocol v1" in problem:
+        return "daemon speaks protocol v1 only"
+    if match := _TAKES_RATE.search(problem):
+        return f"backend takes {match.group(1)}"
+    return sanitize(problem, keep_newlines=False)
 
 
 class AttachmentChip(Horizontal, can_focus=True):
@@ -42,7 +61,7 @@ class AttachmentChip(Horizontal, can_focus=True):
     AttachmentChip.-refused { background: $error 20%; }
     AttachmentChip .chip-thumb { width: 8; height: 4; }
     AttachmentChip .chip-icon { width: 8; height: 4; content-align: center middle; }
-    AttachmentChip .chip-text { width: auto; max-width: 38; height: 4; padding-left: 1; }
+    AttachmentChip .chip-label { width: auto; max-width: 38; height: 4; padding-left: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("attachment-chip")
@@ -64,18 +83,22 @@ class AttachmentChip(Horizontal, can_focus=True):
             yield image_widget(self.thumbnail, classes="chip-thumb")
         else:
             yield Static(Text("♪" if self.item.kind == "audio" else "▣"), classes="chip-icon")
-        with Vertical(classes="chip-text"):
-            yield Static(self._describe(), classes="chip-label")
+        yield Static(self._describe(), classes="chip-label")
 
     def _describe(self) -> Text:
         item = self.item
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(sanitize(item.name, keep_newlines=False), style="bold")
-        text.append("\n" + item.measure())
-        text.append(f"\n{item.wire_bytes:,} bytes", style="dim")
+        lines = [
+            Text(sanitize(item.name, keep_newlines=False), style="bold"),
+            Text(item.measure()),
+            Text(f"{item.wire_bytes:,} bytes", style="dim"),
+        ]
         if self.problem:
-            text.append("\n✗ " + sanitize(self.problem, keep_newlines=False), style="bold red")
-        return text
+            # The short reason fits the chip; the whole sentence is its tooltip and was
+            # said in a notification.
+            lines.append(Text("✗ " + short_reason(self.problem), style="bold red"))
+        for line in lines:
+            line.truncate(LABEL_CELLS, overflow="ellipsis")
+        return Text("\n").join(lines)
 
     def set_problem(self, problem: str | None) -> None:
         if problem == self.problem:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
@@ -28,7 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inferd_tui.conversation import Turn, TurnState
+from inferd_tui.conversation import AttachmentRef, Turn, TurnState
 from inferd_tui.proto import ErrorCode
 from inferd_tui.proto.errors import next_step
 from inferd_tui.text_safety import clip, sanitize
@@ -36,6 +36,8 @@ from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.markdown_blocks import Block, BlockSplitter, CodeChunk, MarkdownBlock
 
 GUTTER = 2
+#: Width of a sent image's thumbnail in the transcript, in cells.
+THUMBNAIL_CELLS = 16
 #: Characters of one block shown on screen; the whole text is kept (and copied).
 BLOCK_DISPLAY_LIMIT = 100_000
 
@@ -136,6 +138,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._notes: dict[int, str] = {}
         self.code_theme = "ansi_dark"
         self.empty_state = self.EMPTY_STATE
+        # Attachments: thumbnails (PIL images) by sha256, handed down by the screen.
+        self._thumbnails: dict[str, Any] = {}
 
     # --- attributes down --------------------------------------------------------------
 
@@ -176,6 +180,59 @@ class TranscriptView(ScrollView, can_focus=True):
         else:
             self._notes.pop(turn.key, None)
         self.turn_changed(turn)
+
+    # --- attachments (sent images and audio under the user's prompt) ---------------------
+
+    def set_thumbnail(self, sha256: str, image: Any) -> None:
+        """The picture for the sent image ``sha256``: the turns showing it are redrawn."""
+        self._thumbnails[sha256] = image
+        first: int | None = None
+        for index, entry in enumerate(self._entries):
+            if any(ref.sha256 == sha256 for ref in entry.turn.attachments):
+                entry.lines_key = None
+                first = index if first is None else first
+        if first is not None:
+            self._relayout(start=first)
+
+    def has_thumbnail(self, sha256: str) -> bool:
+        return sha256 in self._thumbnails
+
+    def _attachment_lines(
+        self, refs: list[AttachmentRef], console: Console, options: ConsoleOptions
+    ) -> list[Strip]:
+        lines: list[Strip] = []
+        meta = self._style("transcript--meta")
+        for ref in refs:
+            name = sanitize(ref.name, keep_newlines=False)
+            if ref.kind == "image":
+                size = f"{ref.width:,}×{ref.height:,}"
+                if (ref.original_width, ref.original_height) not in (
+                    (0, 0),
+                    (ref.width, ref.height),
+                ):
+                    size = f"{ref.original_width:,}×{ref.original_height:,} → {size}"
+                label = Text("▣ ", style=meta)
+                label.append(name, style="bold")
+                label.append(f" · {size} · {ref.size:,} bytes", style=meta)
+                lines += self._plain_lines(label, console, options)
+                image = self._thumbnails.get(ref.sha256)
+                if image is not None:
+                    from inferd_tui.ui.thumbnails import halfcell_renderable
+
+                    lines += self._plain_lines(
+                        halfcell_renderable(image, THUMBNAIL_CELLS), console, options
+                    )
+            else:
+                minutes, seconds = divmod(max(ref.duration_s, 0.0), 60)
+                label = Text("♪ ", style=meta)
+                label.append(name, style="bold")
+                label.append(
+                    f" · {int(minutes)}:{seconds:04.1f} · {ref.sample_rate:,} Hz · "
+                    f"{ref.size:,} bytes",
+                    style=meta,
+                )
+                lines += self._plain_lines(label, console, options)
+        return lines
 
     def set_code_theme(self, dark: bool) -> None:
         theme = "ansi_dark" if dark else "ansi_light"
@@ -339,6 +396,8 @@ class TranscriptView(ScrollView, can_focus=True):
         if turn.role == "user":
             body = Text(sanitize(clip(turn.content, BLOCK_DISPLAY_LIMIT)[0]))
             lines += self._plain_lines(body, console, options)
+            if turn.attachments:
+                lines += self._attachment_lines(turn.attachments, console, options)
         else:
             final = turn.state is not TurnState.STREAMING
             committed, tail = entry.blocks_for(turn.content, final)
@@ -616,4 +675,8 @@ def _estimate_height(turn: Turn, width: int) -> int:
         if line.lstrip().startswith(("```", "~~~")):
             fences += 1
     footer = 0 if turn.role == "user" and turn.state is not TurnState.QUEUED else 1
-    return 1 + body + fences + footer + 1
+    # Each attachment's line, and an image's thumbnail (about 3:4, in half-blocks).
+    attached = sum(
+        1 + (THUMBNAIL_CELLS * 3 // 8 if ref.kind == "image" else 0) for ref in turn.attachments
+    )
+    return 1 + body + fences + footer + attached + 1

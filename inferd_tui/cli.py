@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "inferd_tui.headless",
     "inferd_tui.grammar.cli",
     "inferd_tui.settings_cli",
+    "inferd_tui.conversations_cli",
     "inferd_tui.mock_daemon.cli",
 )
 

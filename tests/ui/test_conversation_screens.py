@@ -644,3 +644,37 @@ def test_a_missing_file_is_not_called_a_missing_folder(tmp_path: Path) -> None:
     missing_folder = OSError(errno.ENOENT, os.strerror(errno.ENOENT), str(tmp_path / "a/x"))
     assert describe_os_error(missing_file).endswith("there is no such file")
     assert describe_os_error(missing_folder).endswith("that folder does not exist")
+
+
+@pytest.mark.anyio
+async def test_export_dialog_can_embed_attachments_and_import_restores_them(
+    store: Store, tmp_path: Path
+) -> None:
+    from textual.widgets import Checkbox
+
+    rust = next(r for r in store.list_conversations() if r.title == "Rust lifetimes")
+    rgb = bytes(range(256)) * 3
+    sha = store.put_attachment(rust.id, rgb)
+    target = tmp_path / "with-attachments.json"
+    app = Harness(lambda: ConversationsScreen(store))
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "down", "x")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        checkbox = dialog.query_one("#export-attachments", Checkbox)
+        assert checkbox.disabled  # Markdown names attachments; only JSON embeds them
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not checkbox.disabled
+        checkbox.value = True
+        await set_input(pilot, dialog, "#export-path", str(target))
+        await pilot.press("enter")
+        await pilot.pause()
+    document = json.loads(target.read_text(encoding="utf-8"))
+    assert [item["sha256"] for item in document["attachments"]] == [sha]
+    with Store.open(tmp_path / "elsewhere" / "db.sqlite3") as other:
+        new_id = other.import_json(target.read_text(encoding="utf-8"))
+        assert other.attachment(sha, len(rgb)) == rgb
+        assert other.attachment_uses(new_id) == [(sha, len(rgb))]

@@ -551,13 +551,16 @@ class ConversationsScreen(ModalScreen[int | None]):
             again.format if again else "markdown",
             path_text=str(again.path) if again else None,
             error=error,
+            with_attachments=again.with_attachments if again else False,
         )
         self.app.push_screen(dialog, chosen)
 
     def _export(self, record: ConversationRecord, choice: ExportChoice) -> None:
         try:
             if choice.format == "json":
-                content = self.store.export_json(record.id)
+                content = self.store.export_json(
+                    record.id, with_attachments=choice.with_attachments
+                )
             else:
                 content = self.store.export_markdown(record.id)
         except (StoreError, sqlite3.Error) as exc:

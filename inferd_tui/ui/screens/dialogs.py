@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
@@ -174,6 +174,8 @@ class TextInputDialog(ModalScreen[str | None]):
 class ExportChoice:
     path: Path
     format: ExportFormat
+    #: JSON only: embed each attachment's bytes (base64), so the file is complete.
+    with_attachments: bool = False
 
 
 def with_suffix_for(path_text: str, fmt: ExportFormat) -> str:
@@ -211,10 +213,12 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         *,
         path_text: str | None = None,
         error: str | None = None,
+        with_attachments: bool = False,
     ) -> None:
         """``path_text`` and ``error``: shown again after a failed attempt, so the path
         typed is not lost and the reason stands next to it."""
         super().__init__()
+        self._with_attachments = with_attachments
         self._title = title
         self._path_text = path_text or default_stem + EXPORT_SUFFIXES[fmt]
         self._format: ExportFormat = fmt
@@ -230,6 +234,12 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
                 yield RadioButton(
                     "JSON (exact, re-importable)", id="format-json", value=self._format == "json"
                 )
+            yield Checkbox(
+                "Embed attachments (JSON: images and audio as base64, so the file is complete)",
+                self._with_attachments,
+                id="export-attachments",
+                disabled=self._format != "json",
+            )
             yield Input(sanitize(self._path_text, keep_newlines=False), id="export-path")
             yield Static(plain(self._error or "", one_line=True), id="dialog-error")
             yield Static(
@@ -254,6 +264,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         button = self.query_one(f"#format-{fmt}", RadioButton)
         if not button.value:
             button.value = True
+        self.query_one("#export-attachments", Checkbox).disabled = fmt != "json"
 
     @on(RadioSet.Changed)
     def _on_format_changed(self, event: RadioSet.Changed) -> None:
@@ -269,7 +280,10 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         if not event.value.strip():
             self.query_one("#dialog-error", Static).update(Text("Type a file path, or Esc."))
             return
-        self.dismiss(ExportChoice(expand_path(event.value), self._format))
+        embed = self.query_one("#export-attachments", Checkbox).value
+        self.dismiss(
+            ExportChoice(expand_path(event.value), self._format, embed and self._format == "json")
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -114,6 +114,13 @@ KEYS: dict[str, KeyGroup] = {
             Key("shift+f8", "previous_problem", "Previous problem", id="grammar-previous-problem"),
         ),
     ),
+    "json-editor": KeyGroup(
+        "JSON-schema and tools editors",
+        (
+            Key("f8", "next_problem", "Next problem", id="json-next-problem"),
+            Key("shift+f8", "previous_problem", "Previous problem", id="json-previous-problem"),
+        ),
+    ),
     "grammar-workbench": KeyGroup(
         "grammar workbench",
         (

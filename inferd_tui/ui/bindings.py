@@ -132,6 +132,8 @@ KEYS: dict[str, KeyGroup] = {
             Key("f2", "focus_examples", "Examples", id="grammar-examples"),
             Key("f3", "focus_path", "File path", id="grammar-path"),
             Key("f4", "focus_test", "Test a string", id="grammar-test"),
+            # Not F6/F7: the text areas select a line / everything with them.
+            Key("ctrl+t", "toggle_mode", "GBNF/JSON schema", id="grammar-mode"),
         ),
     ),
     "conversations": KeyGroup(

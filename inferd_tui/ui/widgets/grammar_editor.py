@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Edit, Selection
 
 from inferd_tui.grammar import CheckResult, Diagnostic, check, tokenize
 from inferd_tui.text_safety import sanitize
@@ -106,6 +107,21 @@ class GrammarTextArea(TextArea):
         self._marks: dict[int, list[tuple[int, int, str]]] = {}
         self._mark_styles: dict[str, Style] = {}
         self._kind_styles: dict[str, Style] = {}
+
+    # -- undo -----------------------------------------------------------------------------
+
+    # Textual 8.2.8 re-measures the text (and scrolls to the cursor) after undoing an edit
+    # but before it restores the cursor: undoing a replacement that made the text longer
+    # (loading an example) with the cursor below the old end raises ValueError. With the
+    # cursor parked at the start first, the re-measure is safe; the undo then puts the
+    # cursor where it belongs.
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        self.selection = Selection.cursor((0, 0))
+        super()._undo_batch(edits)
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        self.selection = Selection.cursor((0, 0))
+        super()._redo_batch(edits)
 
     # -- highlighting ---------------------------------------------------------------------
 

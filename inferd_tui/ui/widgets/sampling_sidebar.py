@@ -17,7 +17,7 @@ so switching daemons loses nothing, but it is not sent.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pydantic import ValidationError
@@ -322,6 +322,19 @@ class SamplingSidebar(VerticalScroll):
             )
         except ValidationError:
             return None
+
+    @property
+    def schema_source(self) -> str:
+        """The JSON schema as typed, sent or not (the workbench opens with it)."""
+        return self._current_features().schema_text
+
+    def set_schema(self, text: str) -> None:
+        """Replace the JSON schema as a user edit would (Ctrl+Z in its editor undoes it);
+        posts ``Changed`` once it has been checked, if the form is valid."""
+        if self._features is not None:
+            self._features.schema_editor.set_source(text, undoable=True)
+        else:
+            self._feature_values = replace(self._current_features(), schema_text=text)
 
     @property
     def features(self) -> RequestFeatures | None:

@@ -131,6 +131,13 @@ KEYS: dict[str, KeyGroup] = {
             Key("shift+f8", "previous_problem", "Previous problem", id="grammar-previous-problem"),
         ),
     ),
+    "json-editor": KeyGroup(
+        "JSON-schema and tools editors",
+        (
+            Key("f8", "next_problem", "Next problem", id="json-next-problem"),
+            Key("shift+f8", "previous_problem", "Previous problem", id="json-previous-problem"),
+        ),
+    ),
     "grammar-workbench": KeyGroup(
         "grammar workbench",
         (
@@ -142,6 +149,8 @@ KEYS: dict[str, KeyGroup] = {
             Key("f2", "focus_examples", "Examples", id="grammar-examples"),
             Key("f3", "focus_path", "File path", id="grammar-path"),
             Key("f4", "focus_test", "Test a string", id="grammar-test"),
+            # Not F6/F7: the text areas select a line / everything with them.
+            Key("ctrl+t", "toggle_mode", "GBNF/JSON schema", id="grammar-mode"),
         ),
     ),
     "conversations": KeyGroup(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from inferd_tui.proto.chat import ToolSpec
 from inferd_tui.schema_examples import get_schema_example, load_schema_examples
 from inferd_tui.structured import (
+    ToolsCheck,
     answer_problem,
     check_schema_text,
+    check_tools_text,
+    describe_schema,
     schema_problems,
     value_spans,
 )
@@ -74,3 +78,63 @@ def test_answer_checks() -> None:
 def test_every_example_is_a_valid_schema_with_a_description(example: object) -> None:
     assert example.description  # type: ignore[attr-defined]
     assert check_schema_text(example.source).ok  # type: ignore[attr-defined]
+
+
+# --- tools ----------------------------------------------------------------------------------
+
+TOOLS = """[
+  {"name": "get_weather", "description": "Weather for a city.",
+   "input_schema": {"type": "object", "properties": {"city": {"type": "strin"}}}},
+  {"name": "get_weather", "description": 3, "input_schema": {}, "extra": 1},
+  {"name": "lookup"}
+]"""
+
+
+def test_blank_tools_text_is_no_tools() -> None:
+    assert check_tools_text("  \n") == ToolsCheck((), ())
+
+
+def test_valid_tools_become_tool_specs() -> None:
+    result = check_tools_text(
+        '[{"name": "a", "description": "", "input_schema": {"type": "object"}}]'
+    )
+    assert result.ok
+    assert result.tools == (ToolSpec(name="a", description="", input_schema={"type": "object"}),)
+
+
+def test_tools_syntax_error_at_line_and_column() -> None:
+    result = check_tools_text('[\n  {"name": "a",,}\n]')
+    assert result.tools is None
+    (problem,) = result.diagnostics
+    assert (problem.line, problem.column, problem.path) == (2, 16, "$")
+
+
+def test_tools_must_be_an_array() -> None:
+    (problem,) = check_tools_text('{"name": "a"}').diagnostics
+    assert "must be a JSON array" in problem.message
+
+
+def test_each_tool_is_checked_in_text_order() -> None:
+    result = check_tools_text(TOOLS)
+    assert result.tools is None
+    found = [(d.path, d.message) for d in result.diagnostics]
+    assert [path for path, _ in found] == [
+        "$[0].input_schema.properties.city.type",
+        "$[1].name",
+        "$[1].description",
+        "$[1].extra",
+        "$[2]",
+    ]
+    assert "'get_weather' is also tool 1" in found[1][1]
+    assert "unknown key 'extra'" in found[3][1]
+    assert "missing 'description', 'input_schema'" in found[4][1]
+    bad_type = result.diagnostics[0]
+    assert TOOLS[bad_type.offset : bad_type.end_offset] == '"strin"'
+
+
+def test_describe_schema() -> None:
+    assert describe_schema({"type": "object", "properties": {"a": {}, "b": {}}}) == (
+        "object, 2 properties"
+    )
+    assert describe_schema({"enum": ["a", "b"]}) == "any type, one of 2 values"
+    assert describe_schema(True) == "any value"

@@ -143,7 +143,14 @@ class ChatDialogs(Screen[None]):
                 self.sidebar.set_grammar(grammar)
                 self._update_preview()
 
-        self.app.push_screen(GrammarScreen(self.sidebar.grammar), done)
+        sidebar = self.sidebar
+        workbench = GrammarScreen(
+            sidebar.grammar_source,
+            schema=sidebar.schema_source,
+            on_schema=sidebar.set_schema,
+            mode="schema" if sidebar.offers["response_schema"].enabled else "gbnf",
+        )
+        self.app.push_screen(workbench, done)
 
     def action_conversations(self) -> None:
         from inferd_tui.ui.screens.conversations import ConversationsScreen

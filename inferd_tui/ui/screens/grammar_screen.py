@@ -4,17 +4,26 @@ Pushed by the app with the current grammar; dismisses with the edited grammar ("
 grammar", Ctrl+G) or None (Esc: discard). File errors are reported with ``notify`` and never
 touch the editor's contents. Samples and file contents are untrusted text: they are shown as
 ``rich.text.Text`` built from sanitized strings, never as markup.
+
+A second mode (Ctrl+T, or the mode button) works on a JSON schema instead: the schema editor
+with live diagnostics, the example schemas, load/save ``.json``, example instances
+(generated as the stand-in daemon does) and "test a JSON document" against the schema. Its
+"Use schema" hands the schema to ``on_schema`` (the sidebar's) and dismisses with None, so
+the grammar is left as it was. The schema parts are built the first time the mode is
+entered.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -40,6 +49,24 @@ from inferd_tui.grammar import (
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
+
+if TYPE_CHECKING:
+    from inferd_tui.ui.widgets.schema_editor import JsonEditor, SchemaEditor
+
+WorkbenchMode = Literal["gbnf", "schema"]
+#: How many example instances schema mode shows.
+INSTANCE_COUNT = 3
+#: Strings the example instances use, besides the property names (F5 picks others).
+INSTANCE_WORDS = (
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Dublin",
+    "a short note",
+    "Katherine Johnson",
+    "blue",
+    "Alan Turing",
+    "tea",
+)
 
 #: How many samples the preview shows, and how long each may be.
 SAMPLE_COUNT = 5
@@ -93,14 +120,15 @@ def write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
-def read_grammar_file(path: Path) -> str:
-    """The text of a grammar file; raises OSError or ValueError with a usable reason."""
+def read_grammar_file(path: Path, *, what: str = "grammar") -> str:
+    """The text of a grammar (or schema: ``what``) file; raises OSError or ValueError with
+    a usable reason."""
     size = path.stat().st_size
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     if size > MAX_GRAMMAR_FILE_BYTES:
         raise ValueError(
-            f"it is {size:,} bytes; grammars larger than {MAX_GRAMMAR_FILE_BYTES:,} are refused"
+            f"it is {size:,} bytes; {what}s larger than {MAX_GRAMMAR_FILE_BYTES:,} are refused"
         )
     data = path.read_bytes()
     try:
@@ -192,12 +220,34 @@ class GrammarScreen(ModalScreen[str | None]):
     GrammarScreen #grammar-test-result { height: auto; padding: 0 1; }
     GrammarScreen #grammar-buttons { height: 1; align-horizontal: right; }
     GrammarScreen #grammar-buttons Button { margin-left: 2; }
+    GrammarScreen #schema-pane { height: auto; }
+    GrammarScreen #schema-editor > JsonTextArea { height: 12; border: tall $border-blurred; }
+    GrammarScreen #schema-editor > JsonTextArea:focus { border: tall $border; }
+    GrammarScreen #schema-instances { height: auto; background: $boost; padding: 0 1; }
+    GrammarScreen #schema-test-text { height: 5; }
+    GrammarScreen #schema-test-result { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, grammar: str = "", *, path: str = "") -> None:
+    def __init__(
+        self,
+        grammar: str = "",
+        *,
+        path: str = "",
+        schema: str = "",
+        on_schema: Callable[[str], None] | None = None,
+        mode: WorkbenchMode = "gbnf",
+    ) -> None:
         super().__init__()
         self._initial = grammar
         self._initial_path = path
+        self._initial_schema = schema
+        self._on_schema = on_schema
+        self._start_mode: WorkbenchMode = mode
+        self._mode: WorkbenchMode = "gbnf"
+        #: The path typed in each mode, so switching modes does not mix .gbnf and .json.
+        self._paths: dict[WorkbenchMode, str] = {"gbnf": path, "schema": ""}
+        self._schema_files: Path | None = None
+        self._instances: list[Any] = []
         self._seed = 0
         self._result: CheckResult | None = None
         self._matcher: Matcher | None = None
@@ -247,6 +297,7 @@ class GrammarScreen(ModalScreen[str | None]):
                     )
                     yield Static(Text(""), id="grammar-test-result")
             with Horizontal(id="grammar-buttons"):
+                yield Button("JSON schema ^T", id="grammar-mode-button", compact=True)
                 yield Button(
                     "Use grammar ^G", id="grammar-apply-button", variant="primary", compact=True
                 )
@@ -263,6 +314,8 @@ class GrammarScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         # Samples and the test box follow the editor's first Checked message.
         self.editor.text_area.focus()
+        if self._start_mode == "schema":
+            self.set_mode("schema")
 
     # -- parts ----------------------------------------------------------------------------
 
@@ -369,6 +422,9 @@ class GrammarScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected, "#grammar-examples")
     def _example_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        if self._mode == "schema":
+            self._schema_example_selected(event.option.id)
+            return
         example = next((e for e in load_examples() if e.name == event.option.id), None)
         if example is None:
             return
@@ -395,15 +451,19 @@ class GrammarScreen(ModalScreen[str | None]):
             return
         shown = sanitize(str(path), keep_newlines=False)
         try:
-            text = read_grammar_file(path)
+            text = read_grammar_file(path, what=self._what())
         except OSError as exc:
             self._file_error(f"Could not load {shown}: {describe_os_error(exc)}.")
             return
         except ValueError as exc:
             self._file_error(f"Could not load {shown}: {exc}.")
             return
-        self.editor.set_source(text, undoable=True)
-        self._own_file = path.absolute()
+        if self._mode == "schema":
+            self.schema_editor.set_source(text, undoable=True)
+            self._schema_files = path.absolute()
+        else:
+            self.editor.set_source(text, undoable=True)
+            self._own_file = path.absolute()
         lines = text.count("\n") + (not text.endswith("\n") and bool(text))
         self.notify(f"Loaded {shown} ({lines} line{'s' * (lines != 1)}).", timeout=3, markup=False)
 
@@ -411,7 +471,8 @@ class GrammarScreen(ModalScreen[str | None]):
         path = self._path()
         if path is None:
             return
-        if path.absolute() != self._own_file and path.is_file():
+        own = self._schema_files if self._mode == "schema" else self._own_file
+        if path.absolute() != own and path.is_file():
             from inferd_tui.ui.screens.dialogs import ConfirmDialog
 
             def answered(overwrite: bool | None) -> None:
@@ -421,7 +482,7 @@ class GrammarScreen(ModalScreen[str | None]):
             self.app.push_screen(
                 ConfirmDialog(
                     "Overwrite the existing file?",
-                    [str(path), "Its current contents are replaced by this grammar."],
+                    [str(path), f"Its current contents are replaced by this {self._what()}."],
                     confirm_label="Overwrite",
                     danger=True,
                 ),
@@ -432,17 +493,22 @@ class GrammarScreen(ModalScreen[str | None]):
 
     def _write(self, path: Path) -> None:
         shown = sanitize(str(path), keep_newlines=False)
-        text = self.source
+        schema_mode = self._mode == "schema"
+        text = self.schema_source if schema_mode else self.source
         if text and not text.endswith(("\n", "\r")):
             text += "\n"
         try:
             write_text_atomically(path, text)
         except OSError as exc:
             self._file_error(
-                f"Could not save {shown}: {describe_os_error(exc)}. The grammar is still here."
+                f"Could not save {shown}: {describe_os_error(exc)}. "
+                f"The {self._what()} is still here."
             )
             return
-        self._own_file = path.absolute()
+        if schema_mode:
+            self._schema_files = path.absolute()
+        else:
+            self._own_file = path.absolute()
         self.notify(f"Saved {shown}.", timeout=3, markup=False)
 
     def _file_error(self, message: str) -> None:
@@ -452,7 +518,10 @@ class GrammarScreen(ModalScreen[str | None]):
 
     def action_regenerate(self) -> None:
         self._seed = random.randrange(2**32)
-        self._refresh_samples()
+        if self._mode == "schema":
+            self._refresh_instances()
+        else:
+            self._refresh_samples()
 
     # set_focus, not Widget.focus (deferred): a key typed right after lands in the field.
     def action_focus_examples(self) -> None:
@@ -462,21 +531,40 @@ class GrammarScreen(ModalScreen[str | None]):
         self.set_focus(self.query_one("#grammar-path-input", Input))
 
     def action_focus_test(self) -> None:
-        self.set_focus(self.query_one("#grammar-test-text", TextArea))
+        test_id = "#schema-test-text" if self._mode == "schema" else "#grammar-test-text"
+        self.set_focus(self.query_one(test_id, TextArea))
 
     def action_apply(self) -> None:
-        self.dismiss(self.source)
+        if self._mode == "gbnf":
+            self.dismiss(self.source)
+            return
+        if self._on_schema is None:
+            self.notify(
+                "Nothing here takes a schema: switch to GBNF (Ctrl+T) to use a grammar.",
+                severity="warning",
+                timeout=4,
+            )
+            return
+        self._on_schema(self.schema_source)
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
-        if self.source != self._initial and not self._discard_armed:
+        edited = self.source != self._initial or (
+            self._schema_ready() and self.schema_source != self._initial_schema
+        )
+        if edited and not self._discard_armed:
             self._discard_armed = True
+            use = "the grammar" if self._mode == "gbnf" else "the schema"
             self.notify(
-                "Esc again discards your edits; Ctrl+G uses the grammar.",
+                f"Esc again discards your edits; Ctrl+G uses {use}.",
                 severity="warning",
                 timeout=4,
             )
             return
         self.dismiss(None)
+
+    def action_toggle_mode(self) -> None:
+        self.set_mode("schema" if self._mode == "gbnf" else "gbnf")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -486,8 +574,228 @@ class GrammarScreen(ModalScreen[str | None]):
             "grammar-regenerate-button": self.action_regenerate,
             "grammar-apply-button": self.action_apply,
             "grammar-cancel-button": self.action_cancel,
+            "grammar-mode-button": self.action_toggle_mode,
         }
         action = actions.get(event.button.id or "")
         if action is not None:
             event.stop()
             action()
+
+    # -- schema mode ----------------------------------------------------------------------
+
+    @property
+    def mode(self) -> WorkbenchMode:
+        return self._mode
+
+    def _what(self) -> str:
+        return "schema" if self._mode == "schema" else "grammar"
+
+    def _schema_ready(self) -> bool:
+        return bool(self.query("#schema-pane"))
+
+    @property
+    def schema_editor(self) -> SchemaEditor:
+        from inferd_tui.ui.widgets.schema_editor import SchemaEditor
+
+        return self.query_one("#schema-editor", SchemaEditor)
+
+    @property
+    def schema_source(self) -> str:
+        """The schema as typed (the initial one until schema mode was first entered)."""
+        return self.schema_editor.source if self._schema_ready() else self._initial_schema
+
+    @property
+    def instances(self) -> list[Any]:
+        """The example instances shown (empty when a message is shown instead)."""
+        return list(self._instances)
+
+    @property
+    def instances_text(self) -> str:
+        rendered = self.query_one("#schema-instances", Static).render()
+        return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+    @property
+    def schema_test_text(self) -> str:
+        rendered = self.query_one("#schema-test-result", Static).render()
+        return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+    def set_mode(self, mode: WorkbenchMode) -> None:
+        """Work on the GBNF grammar or the JSON schema; each keeps its text and path."""
+        if mode == self._mode:
+            return
+        path_input = self.query_one("#grammar-path-input", Input)
+        self._paths[self._mode] = path_input.value
+        self._mode = mode
+        schema = mode == "schema"
+        if schema and not self._schema_ready():
+            self._build_schema_pane()
+        gbnf_parts = self.query_one("#grammar-right").children
+        for widget in gbnf_parts:
+            widget.display = (widget.id == "schema-pane") == schema
+        path_input.value = self._paths[mode]
+        path_input.placeholder = "path/to/schema.json" if schema else "path/to/grammar.gbnf"
+        examples = self.query_one("#grammar-examples", OptionList)
+        examples.clear_options()
+        if schema:
+            from inferd_tui.schema_examples import load_schema_examples
+
+            examples.add_options(
+                self._example_option(example)  # type: ignore[arg-type]
+                for example in load_schema_examples()
+            )
+        else:
+            examples.add_options(self._example_option(example) for example in load_examples())
+        title = "Grammar workbench · JSON schema" if schema else "Grammar workbench"
+        self.query_one("#grammar-title", Static).update(title)
+        self.query_one("#grammar-mode-button", Button).label = (
+            "GBNF ^T" if schema else "JSON schema ^T"
+        )
+        self.query_one("#grammar-apply-button", Button).label = (
+            "Use schema ^G" if schema else "Use grammar ^G"
+        )
+        if schema:
+            # The pane's children are composed on the next refresh after it is mounted.
+            self.call_after_refresh(lambda: self.set_focus(self.schema_editor.text_area))
+        else:
+            self.set_focus(self.editor.text_area)
+
+    def _build_schema_pane(self) -> None:
+        # Imported here: a workbench that never enters schema mode never loads it.
+        from inferd_tui.ui.widgets.schema_editor import JsonTextArea, SchemaEditor
+
+        pane = Vertical(
+            SchemaEditor(self._initial_schema, id="schema-editor", compact=True),
+            Horizontal(
+                Static(
+                    f"Example instances ({INSTANCE_COUNT} documents it admits)",
+                    classes="grammar-heading",
+                ),
+                Button("New instances F5", id="schema-regenerate-button", compact=True),
+                classes="grammar-row",
+            ),
+            Static(Text(""), id="schema-instances"),
+            Static("Test a JSON document (F4)", classes="grammar-heading"),
+            JsonTextArea(
+                "",
+                id="schema-test-text",
+                soft_wrap=True,
+                placeholder="Type or paste a JSON document to check against the schema",
+            ),
+            Static(Text(""), id="schema-test-result"),
+            id="schema-pane",
+        )
+        self.query_one("#grammar-right").mount(pane)
+
+    def _schema_example_selected(self, name: str | None) -> None:
+        from inferd_tui.schema_examples import load_schema_examples
+
+        example = next((e for e in load_schema_examples() if e.name == name), None)
+        if example is None:
+            return
+        self.schema_editor.set_source(example.source, undoable=True)
+        self.notify(
+            f"Loaded the example schema {example.name!r} (Ctrl+Z in the editor brings back "
+            "your text).",
+            timeout=3,
+            markup=False,
+        )
+
+    def on_json_editor_checked(self, event: JsonEditor.Checked) -> None:
+        if event.editor.id != "schema-editor":
+            return
+        event.stop()
+        self._discard_armed = False
+        self._refresh_instances()
+        self._refresh_schema_test()
+
+    @on(TextArea.Changed, "#schema-test-text")
+    def _schema_test_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._refresh_schema_test()
+
+    @on(Button.Pressed, "#schema-regenerate-button")
+    def _regenerate_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_regenerate()
+
+    def _schema_state(self) -> tuple[dict[str, Any] | None, str]:
+        """The valid schema, or None and why there is none."""
+        if not self._schema_ready():
+            return None, ""
+        result = self.schema_editor.current()
+        if result.blank:
+            return None, "No schema: the model may write anything."
+        if not result.ok or not isinstance(result.value, dict):
+            return None, "Fix the schema's problems first."
+        return result.value, ""
+
+    def _refresh_instances(self) -> None:
+        if not self._schema_ready():
+            return
+        target = self.query_one("#schema-instances", Static)
+        self._instances = []
+        schema, why = self._schema_state()
+        if schema is None:
+            target.update(Text(why, style="italic"))
+            return
+        from inferd_tui.mock_daemon.schema_instance import UnsupportedSchema, instance_for
+        from inferd_tui.structured import answer_problem
+
+        picker = random.Random(self._seed)
+        instances: list[Any] = []
+        notes: list[str | None] = []
+        try:
+            for number in range(INSTANCE_COUNT):
+                # The first instance names strings after their property, as the stand-in
+                # daemon does; the others (and every one after F5) use sample words.
+                word = None if number == 0 and self._seed == 0 else picker.choice(INSTANCE_WORDS)
+                instance = instance_for(schema, text_for=_words(word))
+                if instance in instances:
+                    continue
+                instances.append(instance)
+                notes.append(answer_problem(schema, json.dumps(instance)))
+        except (UnsupportedSchema, RecursionError, ValueError) as exc:
+            target.update(Text(f"No example: {visible(str(exc))}", style="italic"))
+            return
+        self._instances = instances
+        text = Text(no_wrap=False, overflow="fold")
+        for number, (instance, note) in enumerate(zip(instances, notes, strict=True), 1):
+            if number > 1:
+                text.append("\n")
+            text.append(f"{number} │ ", style="dim")
+            text.append(visible(json.dumps(instance, ensure_ascii=False)))
+            if note is not None:
+                # The generator knows common keywords only; say so rather than mislead.
+                text.append(f"  ✗ {visible(note)}", style="red")
+        target.update(text)
+
+    def _refresh_schema_test(self) -> None:
+        if not self._schema_ready():
+            return
+        target = self.query_one("#schema-test-result", Static)
+        tested = self.query_one("#schema-test-text", TextArea).text
+        schema, why = self._schema_state()
+        if schema is None:
+            target.update(Text(why or "No schema.", style="italic"))
+            return
+        if not tested.strip():
+            target.update(
+                Text("Type a JSON document above to check it against the schema.", style="dim")
+            )
+            return
+        from inferd_tui.structured import answer_problem
+
+        problem = answer_problem(schema, tested)
+        if problem is None:
+            target.update(Text("✓ valid: the document matches the schema.", style="bold green"))
+            return
+        text = Text(no_wrap=False, overflow="fold")
+        text.append("✗ ", style="bold red")
+        text.append(visible(problem))
+        target.update(text)
+
+
+def _words(word: str | None) -> Callable[[str], str | None]:
+    """A ``text_for`` for the instance generator: ``word`` for every string (None: the
+    generator's own choice, the property's name)."""
+    return lambda name: word

@@ -12,8 +12,9 @@ An empty (or blank) grammar means "unconstrained" and is shown as such.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from rich.style import Style
 from rich.text import Text
@@ -26,6 +27,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Edit, Selection
 
 from inferd_tui.grammar import CheckResult, Diagnostic, check, tokenize
 from inferd_tui.text_safety import sanitize
@@ -55,6 +57,17 @@ MAX_LISTED = 100
 _EMPTY_RESULT = CheckResult(None, [])
 
 
+class Markable(Protocol):
+    """What the editor needs of a diagnostic to mark it (GBNF and JSON-schema ones)."""
+
+    @property
+    def offset(self) -> int: ...
+    @property
+    def end_offset(self) -> int: ...
+    @property
+    def level(self) -> str: ...
+
+
 def is_unconstrained(source: str) -> bool:
     """A blank grammar is not sent: the daemon's default is unconstrained."""
     return not source.strip()
@@ -78,14 +91,37 @@ def summarize(result: CheckResult, source: str) -> str:
 
 
 class GrammarTextArea(TextArea):
-    """A TextArea that highlights GBNF tokens and marks diagnostic spans."""
+    """A TextArea that highlights GBNF tokens and marks diagnostic spans.
+
+    Subclasses highlight another language by overriding :meth:`tokens` and
+    ``KIND_STYLES`` (the JSON editors do).
+    """
+
+    #: Token kind → (the theme's syntax-style names tried in order, a fallback style).
+    KIND_STYLES: ClassVar[dict[str, tuple[tuple[str, ...], Style]]] = _KIND_STYLES
 
     def __init__(self, text: str = "", **kwargs: object) -> None:
-        super().__init__(text, language=None, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("language", None)
+        super().__init__(text, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
         self._line_tokens: list[list[tuple[int, int, str]]] | None = None
         self._marks: dict[int, list[tuple[int, int, str]]] = {}
         self._mark_styles: dict[str, Style] = {}
         self._kind_styles: dict[str, Style] = {}
+
+    # -- undo -----------------------------------------------------------------------------
+
+    # Textual 8.2.8 re-measures the text (and scrolls to the cursor) after undoing an edit
+    # but before it restores the cursor: undoing a replacement that made the text longer
+    # (loading an example) with the cursor below the old end raises ValueError. With the
+    # cursor parked at the start first, the re-measure is safe; the undo then puts the
+    # cursor where it belongs.
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        self.selection = Selection.cursor((0, 0))
+        super()._undo_batch(edits)
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        self.selection = Selection.cursor((0, 0))
+        super()._redo_batch(edits)
 
     # -- highlighting ---------------------------------------------------------------------
 
@@ -127,15 +163,14 @@ class GrammarTextArea(TextArea):
             lines = self.document.lines
             starts = self._line_starts()
             per_line: list[list[tuple[int, int, str]]] = [[] for _ in lines]
-            for token in tokenize(self.text):
-                row = bisect.bisect_right(starts, token.start) - 1
-                start, end = token.start, token.end
+            for start, end, kind in self.tokens(self.text):
+                row = bisect.bisect_right(starts, start) - 1
                 # Tokens never cross a line break today; split them anyway, defensively.
                 while row < len(lines) and start < end:
                     line_end = starts[row] + len(lines[row])
                     stop = min(end, line_end)
                     if stop > start:
-                        per_line[row].append((start - starts[row], stop - starts[row], token.kind))
+                        per_line[row].append((start - starts[row], stop - starts[row], kind))
                     row += 1
                     if row < len(lines):
                         start = max(start, starts[row])
@@ -144,11 +179,15 @@ class GrammarTextArea(TextArea):
             return self._line_tokens[line_index]
         return []
 
+    def tokens(self, text: str) -> Iterable[tuple[int, int, str]]:
+        """(start, end, kind) of each highlighted token of ``text``."""
+        return ((token.start, token.end, token.kind) for token in tokenize(text))
+
     def _kind_style(self, kind: str) -> Style | None:
         if not self._kind_styles:
             theme = self._theme
             styles = theme.syntax_styles if theme else {}
-            for name, (candidates, fallback) in _KIND_STYLES.items():
+            for name, (candidates, fallback) in self.KIND_STYLES.items():
                 found = next((styles[c] for c in candidates if c in styles), fallback)
                 self._kind_styles[name] = found
         return self._kind_styles.get(kind)
@@ -188,7 +227,7 @@ class GrammarTextArea(TextArea):
 
     # -- diagnostics ----------------------------------------------------------------------
 
-    def set_marks(self, diagnostics: list[Diagnostic]) -> None:
+    def set_marks(self, diagnostics: Sequence[Markable]) -> None:
         """Mark each diagnostic's span; offsets refer to the text that was checked."""
         marks: dict[int, list[tuple[int, int, str]]] = {}
         starts = self._line_starts()

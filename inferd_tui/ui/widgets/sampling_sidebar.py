@@ -1,15 +1,24 @@
-"""The sampling sidebar: a form that round-trips a frozen ``SamplingParams``.
+"""The sampling sidebar: a form that round-trips a frozen ``RequestOptions``.
 
-``load(params, grammar)`` sets the widgets; ``to_params()`` returns a validated
-``SamplingParams`` (or None while a field is invalid). Bounds live in the model: each field's
-validator hands the text to ``SamplingParams`` and shows pydantic's verdict under the field.
-An empty field means "daemon default" and is not sent; invalid text is never dropped or reset.
+``load_options(options)`` sets the widgets; ``to_options()`` returns validated
+``RequestOptions`` (or None while a field is invalid). The older pair ``load(params,
+grammar)`` / ``to_params()`` (+ ``grammar``) round-trips the sampling fields and the grammar
+alone. Bounds live in the model: each field's validator hands the text to ``SamplingParams``
+and shows pydantic's verdict under the field. An empty field means "daemon default" and is
+not sent; invalid text is never dropped or reset.
+
+The form follows the daemon (``set_profile``): v1 daemons get today's fields (sampling,
+image budget, a GBNF grammar); 0.4+ daemons the sampling fields, a thinking switch, a JSON
+schema and tools (:mod:`inferd_tui.ui.widgets.request_features`, mounted on first need).
+A field the daemon lacks is hidden or disabled with the reason in one line; its text stays,
+so switching daemons loses nothing, but it is not sent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+import json
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pydantic import ValidationError
 from rich.text import Text
@@ -22,9 +31,15 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
 from inferd_tui.proto import DAEMON_DEFAULTS, VALID_IMAGE_TOKEN_BUDGETS, SamplingParams
+from inferd_tui.proto.capability import DaemonProfile
+from inferd_tui.proto.chat import ToolChoice, ToolSpec
+from inferd_tui.request_options import FieldOffer, OptionField, RequestOptions, offered_fields
 from inferd_tui.text_safety import clip, sanitize
 from inferd_tui.ui.bindings import bindings_for, key_display
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
+
+if TYPE_CHECKING:
+    from inferd_tui.ui.widgets.request_features import RequestFeatures
 
 #: The text fields of the form: (model field, label).
 TEXT_FIELDS: tuple[tuple[str, str], ...] = (
@@ -33,7 +48,20 @@ TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     ("top_k", "Top-k"),
     ("max_tokens", "Max tokens"),
 )
-BUDGET_FIELD = "image_token_budget"
+BUDGET_FIELD: Final = "image_token_budget"
+
+
+@dataclass(frozen=True)
+class FeatureValues:
+    """What the post-v1 fields hold, as typed: the editors' texts and the two choices."""
+
+    thinking: bool | None = None
+    schema_text: str = ""
+    tools_text: str = ""
+    tool_choice: ToolChoice | None = None
+
+
+_NO_FEATURES = FeatureValues()
 
 #: The preview shows at most this many characters of the request line.
 PREVIEW_LIMIT = 20_000
@@ -97,6 +125,7 @@ class SamplingSidebar(VerticalScroll):
     SamplingSidebar .field-row > Input, SamplingSidebar .field-row > Select { width: 1fr; }
     SamplingSidebar Input.-invalid { background: $error 25%; }
     SamplingSidebar .field-error { color: $text-error; height: auto; padding: 0 0 0 13; }
+    SamplingSidebar .field-reason { color: $text-muted; text-style: italic; height: auto; }
     SamplingSidebar #sampling-reset { margin: 1 0 0 0; }
     SamplingSidebar #sampling-system-prompt { width: 1fr; height: 1; }
     SamplingSidebar #sampling-preview {
@@ -108,11 +137,16 @@ class SamplingSidebar(VerticalScroll):
 
     @dataclass
     class Changed(Message):
-        """The form is valid after a change: these params and grammar go with the next send."""
+        """The form is valid after a change: these params and grammar go with the next send.
+
+        ``options`` is everything the next request carries (``to_options()``), for the
+        daemon the sidebar was last told about.
+        """
 
         params: SamplingParams
         grammar: str
         sidebar: SamplingSidebar | None = field(default=None, repr=False)
+        options: RequestOptions | None = None
 
         @property
         def control(self) -> SamplingSidebar | None:
@@ -147,6 +181,12 @@ class SamplingSidebar(VerticalScroll):
         # ``is_mounted`` only turns true after on_mount; the children exist from its start.
         self._ready = False
         self._system_prompt = ""
+        self._profile: DaemonProfile | None = None
+        self._offers: dict[OptionField, FieldOffer] = offered_fields(None)
+        self._features: RequestFeatures | None = None
+        #: What the post-v1 fields hold until their block is mounted (first v2 daemon).
+        self._feature_values: FeatureValues | None = None
+        self._last_announced: object = None
 
     def compose(self) -> ComposeResult:
         yield Static("Sampling", classes="sidebar-heading")
@@ -165,7 +205,7 @@ class SamplingSidebar(VerticalScroll):
                     f"({DAEMON_DEFAULTS[name]}) applies and the field is not sent.",
                 )
             yield Static("", classes="field-error", id=f"{dom_id}-error")
-        with Horizontal(classes="field-row"):
+        with Horizontal(classes="field-row", id="sampling-image-token-budget-row"):
             yield Label("Image budget", classes="field-label")
             yield Select(
                 self._budget_options(None),
@@ -186,17 +226,20 @@ class SamplingSidebar(VerticalScroll):
         with Horizontal(classes="field-row"):
             yield Label("System", classes="field-label")
             yield Static(self._system_prompt_text(), id="sampling-system-prompt")
-        yield Static("Grammar (GBNF)", classes="sidebar-heading")
+        yield Static("Grammar (GBNF)", classes="sidebar-heading", id="sampling-grammar-heading")
+        yield Static("", classes="field-reason", id="sampling-grammar-reason")
         yield GrammarEditor(self._initial[1], id="sampling-grammar", compact=True)
         yield Static("Request preview", classes="sidebar-heading")
         yield Static(Text("", no_wrap=False), id="sampling-preview")
 
     def on_mount(self) -> None:
         self._ready = True
-        for error in self.query(".field-error"):
+        for error in self.query(".field-error, .field-reason"):
             error.display = False
         params, grammar = self._initial
         self._apply(params, grammar)
+        if self._profile is not None:
+            self._lay_out()
         if self._preview:
             self.show_preview(self._preview)
         self.show_system_prompt(self._system_prompt)
@@ -205,9 +248,98 @@ class SamplingSidebar(VerticalScroll):
 
     @property
     def grammar(self) -> str:
-        """The grammar to send; "" (unconstrained) when the editor is blank."""
-        source = self.grammar_editor.source if self._ready else self._initial[1]
+        """The grammar to send; "" (unconstrained) when the editor is blank or the daemon
+        takes no grammar (its text is kept: :attr:`grammar_source`)."""
+        if not self._offers["grammar"].enabled:
+            return ""
+        source = self.grammar_source
         return "" if is_unconstrained(source) else source
+
+    @property
+    def grammar_source(self) -> str:
+        """The grammar as typed, sent or not."""
+        return self.grammar_editor.source if self._ready else self._initial[1]
+
+    @property
+    def profile(self) -> DaemonProfile | None:
+        """The daemon the form was last laid out for (None: not known yet; v1 fields)."""
+        return self._profile
+
+    @property
+    def offers(self) -> dict[OptionField, FieldOffer]:
+        """Which fields are shown and enabled now, with the reason for the others."""
+        return dict(self._offers)
+
+    def set_profile(self, profile: DaemonProfile | None) -> None:
+        """Lay the form out for this daemon: show what it takes, disable (with the reason)
+        or hide the rest. Nothing typed is lost. Posts ``Changed`` (or ``Invalid``) when
+        mounted, since what the next request carries may have changed."""
+        self._profile = profile
+        self._offers = offered_fields(profile)
+        if not self._ready:
+            return
+        self._lay_out()
+        self._refresh_errors()
+        self._announce()
+
+    def load_options(self, options: RequestOptions) -> None:
+        """Show every field of ``options`` (hidden fields too, so a later daemon sends
+        them); does not post ``Changed`` (the caller knows)."""
+        self.load(options.sampling, options.grammar)
+        values = _feature_values(options)
+        if self._features is None:
+            self._feature_values = values
+            if values != _NO_FEATURES and self._ready and self._needs_features():
+                self._lay_out()
+        else:
+            self._features.load(values)
+        if self._ready:
+            self._refresh_errors()
+
+    def to_options(self) -> RequestOptions | None:
+        """What the next request carries on this daemon, or None while a field it takes is
+        invalid. Fields it does not take are left out (``grammar`` is "" on 0.4+, the
+        schema None on v1), whatever they hold."""
+        values = self._values()
+        if values is None or self._option_errors():
+            return None
+        offers = self._offers
+        features = self._current_features()
+        schema: dict[str, Any] | None = None
+        tools: tuple[ToolSpec, ...] = ()
+        if offers["response_schema"].enabled and self._features is not None:
+            schema = self._features.schema_editor.schema
+        if offers["tools"].enabled and self._features is not None:
+            tools = self._features.tools_editor.tools or ()
+        try:
+            return RequestOptions(
+                sampling=SamplingParams(**values),
+                grammar=self.grammar,
+                response_schema=schema,
+                thinking=features.thinking if offers["thinking"].enabled else None,
+                tools=tools,
+                tool_choice=features.tool_choice if offers["tool_choice"].enabled else None,
+            )
+        except ValidationError:
+            return None
+
+    @property
+    def schema_source(self) -> str:
+        """The JSON schema as typed, sent or not (the workbench opens with it)."""
+        return self._current_features().schema_text
+
+    def set_schema(self, text: str) -> None:
+        """Replace the JSON schema as a user edit would (Ctrl+Z in its editor undoes it);
+        posts ``Changed`` once it has been checked, if the form is valid."""
+        if self._features is not None:
+            self._features.schema_editor.set_source(text, undoable=True)
+        else:
+            self._feature_values = replace(self._current_features(), schema_text=text)
+
+    @property
+    def features(self) -> RequestFeatures | None:
+        """The thinking/schema/tools block, once a daemon that takes them was seen."""
+        return self._features
 
     @property
     def grammar_editor(self) -> GrammarEditor:
@@ -240,7 +372,7 @@ class SamplingSidebar(VerticalScroll):
             return None
 
     def errors(self) -> dict[str, str]:
-        """Field name → message, for every invalid field."""
+        """Field name → message, for every invalid field the daemon takes."""
         if not self._ready:
             return {}
         problems: dict[str, str] = {}
@@ -248,8 +380,30 @@ class SamplingSidebar(VerticalScroll):
             _, problem = parse_field(name, self._input(name).value)
             if problem is not None:
                 problems[name] = problem
-        if self._budget_error is not None:
+        if self._budget_error is not None and self._offers[BUDGET_FIELD].enabled:
             problems[BUDGET_FIELD] = self._budget_error
+        problems.update(self._option_errors())
+        return problems
+
+    def _option_errors(self) -> dict[str, str]:
+        """Problems of the schema, tools and tool_choice fields the daemon takes."""
+        if self._features is None:
+            return {}
+        offers = self._offers
+        problems: dict[str, str] = {}
+        schema_check = self._features.schema_editor.current()
+        tools_check = self._features.tools_editor.current()
+        if offers["response_schema"].enabled and not schema_check.ok:
+            count = len(schema_check.diagnostics)
+            problems["response_schema"] = f"the JSON schema has {count} problem{'s' * (count != 1)}"
+        if offers["tools"].enabled and not tools_check.ok:
+            count = len(tools_check.diagnostics)
+            problems["tools"] = f"the tools have {count} problem{'s' * (count != 1)}"
+        if offers["tool_choice"].enabled and self._features.tool_choice is not None:
+            if offers["tools"].enabled and tools_check.ok and not tools_check.value:
+                problems["tool_choice"] = "tool_choice needs at least one tool"
+            elif offers["response_schema"].enabled and schema_check.value is not None:
+                problems["tool_choice"] = "tool_choice cannot be combined with a JSON schema"
         return problems
 
     def show_system_prompt(self, text: str) -> None:
@@ -323,6 +477,51 @@ class SamplingSidebar(VerticalScroll):
             select.value = value
         self._budget_error = None if value is None else _budget_problem(value)
 
+    # -- laying out for a daemon ----------------------------------------------------------
+
+    def _needs_features(self) -> bool:
+        return any(self._offers[name].shown for name in _FEATURE_NAMES)
+
+    def _current_features(self) -> FeatureValues:
+        if self._features is not None:
+            return self._features.values()
+        return self._feature_values or _NO_FEATURES
+
+    def _lay_out(self) -> None:
+        """Show, disable or hide each field as ``self._offers`` says."""
+        offers = self._offers
+        budget = offers[BUDGET_FIELD]
+        self.query_one("#sampling-image-token-budget-row").display = budget.shown
+        self._budget_select.disabled = not budget.enabled
+        grammar = offers["grammar"]
+        self.query_one("#sampling-grammar-heading").display = grammar.shown
+        # Like the JSON editors, a grammar the daemon cannot take folds to its heading and
+        # the reason: the text is kept (a v1 daemon later gets it) but not sent.
+        self.grammar_editor.display = grammar.shown and grammar.enabled
+        reason = self.query_one("#sampling-grammar-reason", Static)
+        note = grammar.reason
+        if note and not is_unconstrained(self.grammar_source):
+            note += " (your grammar is kept, not sent)"
+        reason.update(Text(note))
+        reason.display = grammar.shown and not grammar.enabled and bool(note)
+        if self._features is None and self._needs_features():
+            # Imported here: a v1 session never loads the JSON editors (start-up).
+            from inferd_tui.ui.widgets.request_features import RequestFeatures
+
+            self._features = RequestFeatures(
+                self._feature_values or _NO_FEATURES, id="sampling-features"
+            )
+            self._feature_values = None
+            self.mount(self._features, before="#sampling-grammar-heading")
+            self._features.call_after_refresh(self._lay_out_features)
+        else:
+            self._lay_out_features()
+
+    def _lay_out_features(self) -> None:
+        if self._features is not None and self._features.is_mounted:
+            self._features.apply_offers(self._offers)
+            self._features.show_errors(self.errors())
+
     def _apply(self, params: SamplingParams, grammar: str) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for name, _ in TEXT_FIELDS:
@@ -334,14 +533,21 @@ class SamplingSidebar(VerticalScroll):
         self._refresh_errors()
 
     def _values(self) -> dict[str, Any] | None:
+        budget_offered = self._offers[BUDGET_FIELD].enabled
         if not self._ready:
-            return self._initial[0].model_dump()
-        values: dict[str, Any] = {}
+            values = self._initial[0].model_dump()
+            if not budget_offered:
+                values[BUDGET_FIELD] = None
+            return values
+        values = {}
         for name, _ in TEXT_FIELDS:
             value, problem = parse_field(name, self._input(name).value)
             if problem is not None:
                 return None
             values[name] = value
+        if not budget_offered:
+            values[BUDGET_FIELD] = None  # kept in the select, not sent
+            return values
         if self._budget_error is not None:
             return None
         budget = self._budget_select.value
@@ -355,15 +561,20 @@ class SamplingSidebar(VerticalScroll):
             problem = problems.get(name)
             error.update(Text(problem or ""))
             error.display = problem is not None
+        if self._features is not None:
+            self._features.show_errors(problems)
 
     def _announce(self) -> None:
         problems = self.errors()
         params = self.to_params()
-        if problems or params is None:
+        options = self.to_options()
+        if problems or params is None or options is None:
+            self._last_announced = problems
             self.post_message(self.Invalid(problems, self))
             return
         self._announced_grammar = self.grammar
-        self.post_message(self.Changed(params, self.grammar, self))
+        self._last_announced = options
+        self.post_message(self.Changed(params, self.grammar, self, options=options))
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
@@ -387,6 +598,22 @@ class SamplingSidebar(VerticalScroll):
         if self.grammar != self._announced_grammar:
             self._announce()
 
+    def on_json_editor_checked(self, event: Message) -> None:
+        # The schema and tools editors check after typing stops (debounced already);
+        # announce only when what would be sent, or its problems, changed.
+        event.stop()
+        self._refresh_errors()
+        problems = self.errors()
+        now: object = problems if problems else self.to_options()
+        if now != self._last_announced:
+            self._announce()
+
+    @on(Select.Changed, "#sampling-thinking, #sampling-tool-choice")
+    def _feature_choice_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._refresh_errors()
+        self._announce()
+
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -401,3 +628,18 @@ class SamplingSidebar(VerticalScroll):
         self.notify(
             "Sampling fields reset to the daemon's defaults (the grammar was kept).", timeout=3
         )
+
+
+_FEATURE_NAMES: tuple[OptionField, ...] = ("thinking", "response_schema", "tools", "tool_choice")
+
+
+def _feature_values(options: RequestOptions) -> FeatureValues:
+    """The texts and choices the post-v1 fields show for ``options``."""
+    schema = options.response_schema
+    tools = [tool.model_dump(mode="json") for tool in options.tools]
+    return FeatureValues(
+        thinking=options.thinking,
+        schema_text=json.dumps(schema, indent=2, ensure_ascii=False) if schema is not None else "",
+        tools_text=json.dumps(tools, indent=2, ensure_ascii=False) if tools else "",
+        tool_choice=options.tool_choice,
+    )

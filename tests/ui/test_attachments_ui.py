@@ -312,3 +312,42 @@ def test_the_picker_shows_directories_and_attachable_files_only(tmp_path: Path) 
         path.name for path in AttachableTree.filter_paths(cast(Any, None), tmp_path.iterdir())
     )
     assert shown == ["a.PNG", "b.wav", "d.flac", "sub"]
+
+
+async def test_a_withdrawn_or_edited_prompt_gets_its_attachments_back(
+    tmp_path: Path, photo: Path
+) -> None:
+    from inferd_tui.ui.widgets.transcript import TranscriptView
+
+    app = app_for(tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = chat(app)
+        screen.set_daemon_profile(V08)
+        screen.attach_path(photo)
+        await settled(pilot)
+        sent = screen.attachment_bar.items[0]
+        screen.prompt.set_prompt("what is this?")
+        screen.prompt.focus()
+        await pilot.press("enter")  # no daemon: the prompt is queued
+        await pilot.pause()
+        assert screen.attachment_bar.items == []
+        assert screen.session.queued is not None
+        await pilot.press("escape")  # withdrawn: text and attachment come back
+        await settled(pilot)
+        assert screen.prompt.text == "what is this?"
+        (again,) = screen.attachment_bar.items
+        assert (again.sha256, again.data, again.name) == (sent.sha256, sent.data, sent.name)
+        # Editing a sent turn brings its attachments back as chips too.
+        screen.prompt.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settled(pilot)
+        screen.prompt.set_prompt("")
+        screen.attachment_bar.clear()
+        turn = screen.conversation.add_user("an earlier prompt")
+        turn.attachments = [sent.to_ref(sent.sha256)]
+        screen.transcript.post_message(TranscriptView.EditRequested(turn))
+        await settled(pilot)
+        assert screen.prompt.text == "an earlier prompt"
+        assert [item.data for item in screen.attachment_bar.items] == [sent.data]

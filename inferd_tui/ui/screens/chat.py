@@ -245,6 +245,7 @@ class ChatScreen(ChatAttachments):
                 self._set_banner(None)
                 if not self.prompt.text:
                     self.prompt.set_prompt(turn.content)
+                    self.restore_attachments(turn.attachments)
                 self.notify("Withdrawn: the prompt is back in the box.", timeout=3)
             case EditingChanged(turn):
                 self._update_preview()
@@ -270,6 +271,7 @@ class ChatScreen(ChatAttachments):
         if resend is not None and not self.prompt.text:
             # Put the prompt back so it can be fixed and resent (Enter replaces that turn).
             self.prompt.set_prompt(resend.content)
+            self.restore_attachments(resend.attachments)
             self.session.edit(resend)
         self._update_extra()
         self._update_preview()  # the finished answer is now part of the next request
@@ -360,6 +362,7 @@ class ChatScreen(ChatAttachments):
             self.notify("Wait for the answer or stop it (Esc) before editing.", severity="warning")
             return
         self.prompt.set_prompt(message.turn.content)
+        self.restore_attachments(message.turn.attachments)
         self.session.edit(message.turn)
         self.prompt.focus()
 

@@ -259,6 +259,49 @@ class ChatAttachments(ChatDialogs):
         """The loader ``Conversation.to_chat_request`` reads attachments back with."""
         return attachment_loader(self.config.store)
 
+    def restore_attachments(self, refs: list[AttachmentRef]) -> None:
+        """Editing a sent prompt: its attachments become the chips again (their bytes read
+        back from the store), so the resend carries exactly what was sent."""
+        self.attachment_bar.clear()
+        if refs:
+            self._restore_attachments(list(refs))
+
+    @work(group="attach", exit_on_error=False)
+    async def _restore_attachments(self, refs: list[AttachmentRef]) -> None:
+        store = self.config.store
+
+        def load(ref: AttachmentRef) -> tuple[PendingAttachment, Any]:
+            from inferd_tui.ui.thumbnails import thumbnail_from_rgb
+
+            data = store.attachment(ref.sha256, ref.size)
+            item = PendingAttachment(
+                kind=ref.kind,
+                name=ref.name,
+                data=data,
+                width=ref.width,
+                height=ref.height,
+                original_width=ref.original_width,
+                original_height=ref.original_height,
+                sample_rate=ref.sample_rate,
+                duration_s=ref.duration_s,
+                sha256=ref.sha256,
+            )
+            thumbnail = self.thumbnails.get(ref.sha256)
+            if thumbnail is None and ref.kind == "image":
+                thumbnail = thumbnail_from_rgb(data, ref.width, ref.height)
+            return item, thumbnail
+
+        if self._attach_lock is None:
+            self._attach_lock = anyio.Lock()
+        async with self._attach_lock:
+            for ref in refs:
+                try:
+                    item, thumbnail = await anyio.to_thread.run_sync(load, ref)
+                except (StoreError, OSError) as exc:
+                    self._refuse(f"{ref.name}: {exc}")
+                    continue
+                self.attachment_bar.add(item, thumbnail)
+
     # --- the transcript's pictures of sent images --------------------------------------
 
     def provide_thumbnails(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inferd_tui.conversation import Conversation, Turn, TurnState
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.store import Store, StoreError, TurnRecord, title_from_prompt
 
 CHECKPOINT_INTERVAL_S = 1.0
@@ -119,20 +120,19 @@ class ConversationSaver:
         except StoreError:
             return
 
-    def save_settings(
-        self, conversation: Conversation, params: dict[str, Any], grammar: str
-    ) -> None:
+    def save_settings(self, conversation: Conversation, options: RequestOptions) -> None:
+        """The system prompt and what the next request carries, kept with the conversation."""
         if conversation.store_id is None:
             return
         try:
             self.store.set_system_prompt(conversation.store_id, conversation.system_prompt)
-            self.store.set_params(conversation.store_id, params)
-            self.store.set_grammar(conversation.store_id, grammar)
+            self.store.set_params(conversation.store_id, options.sampling.wire_fields())
+            self.store.set_grammar(conversation.store_id, options.grammar)
         except StoreError:
             return
 
-    def load(self, conversation_id: int) -> tuple[Conversation, dict[str, Any], str]:
-        """A stored conversation, with its sampling params and grammar."""
+    def load(self, conversation_id: int) -> tuple[Conversation, RequestOptions]:
+        """A stored conversation, with the options it was last sent with."""
         record = self.store.get_conversation(conversation_id)
         conversation = Conversation(
             system_prompt=record.system_prompt, title=record.title, store_id=record.id
@@ -158,7 +158,7 @@ class ConversationSaver:
             )
             _restore_timings(turn, stored)
             conversation.turns.append(turn)
-        return conversation, dict(record.params), record.grammar
+        return conversation, RequestOptions.from_stored(dict(record.params), record.grammar, None)
 
     @staticmethod
     def _request_params(turn: Turn) -> dict[str, Any] | None:

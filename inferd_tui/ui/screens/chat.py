@@ -142,6 +142,7 @@ class ChatScreen(ChatDialogs):
                 '"busy" to see queue_full retried with a countdown.',
             )
         self.prompt.focus()
+        self._show_profile()
         self._update_extra()
         self._update_preview()
         self._apply_responsive_layout()
@@ -194,6 +195,20 @@ class ChatScreen(ChatDialogs):
     def _on_daemon_state(self) -> None:
         self.status_bar.update_state(self.host.daemon_state)
         self.session.daemon_changed()
+
+    def on_client_changed(self, client: Client) -> None:
+        """The app chose another wire (the daemon is another release): answer through
+        ``client`` from now on, and show what this daemon takes."""
+        self.session.client = client
+        self.address = client.address
+        self._show_profile()
+        self._update_extra()
+        self._update_preview()
+
+    def _show_profile(self) -> None:
+        set_profile = getattr(self.sidebar, "set_profile", None)
+        if set_profile is not None:  # the sidebar lays itself out for this daemon
+            set_profile(self.session.profile)
 
     def on_admin_item(self, item: AdminItem) -> None:
         if item.event is not None:

@@ -233,3 +233,29 @@ async def test_a_conversation_continues_when_the_daemon_becomes_another_release(
         contents = [t.content for t in h.session.conversation.turns]
         assert contents[0] == "Tell me about lighthouses."
         assert len(contents) == 4
+
+
+async def test_a_saved_v2_conversation_reopens_with_its_blocks_and_continues() -> None:
+    options = RequestOptions(thinking=True, tools=(WEATHER,), tool_choice="auto")
+    async with stand_in() as (daemon, client), harness(client) as h:
+        await h.answer("What is the weather in Dublin?", options)
+        h.session.answer_tool_call("tc-1", "sunny, 21C", options)
+        await h.next(AnswerFinished)
+        conversation_id = h.session.conversation.store_id
+        assert conversation_id is not None
+        before = [
+            (t.role, t.content, t.thinking, t.tool_calls, t.tool_result_for)
+            for t in h.session.conversation.turns
+        ]
+        h.session.new_conversation()
+        assert h.session.open(conversation_id) == options
+        after = [
+            (t.role, t.content, t.thinking, t.tool_calls, t.tool_result_for)
+            for t in h.session.conversation.turns
+        ]
+        assert after == before
+        assert after[1][2] and after[1][3] and after[2][4] == "tc-1"
+        # The reopened dialogue replays the call and its result: the daemon accepts it.
+        reply = (await h.answer("Thanks!", RequestOptions())).turn
+        assert reply.state is TurnState.COMPLETE
+        assert daemon.completed_requests == 3

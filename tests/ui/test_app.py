@@ -377,6 +377,30 @@ async def test_a_0_8_daemon_answers_with_thinking_and_the_status_names_the_wire(
             assert (d.completed_requests, turn.backend) == (1, "demo")
 
 
+async def test_demo_plays_0_8_names_what_to_try_and_answers_on_the_v2_wire() -> None:
+    from inferd_tui.cli import build_parser
+    from inferd_tui.runtime import runtime_from_args
+
+    with runtime_from_args(build_parser().parse_args(["--demo"]), env={}) as runtime:
+        assert runtime.demo is not None
+        demo = replace(runtime.demo, boot="instant", demo_tokens_per_s=50_000.0)
+        app = InferdApp(AppConfig(resolution=runtime.resolution, demo=demo))
+        async with app.run_test(size=(140, 42)) as pilot:
+            hints = "\n".join(chat(app).transcript.empty_state)
+            assert "playing inferd 0.8" in hints and "Thinking" in hints
+            await until(pilot, lambda: app.inference_ready, "the demo is ready")
+            await until(
+                pilot,
+                lambda: chat(app).status_bar.summary_text.endswith("· v2"),
+                "the status names the wire",
+            )
+            await send(pilot, "Why is the sky blue?")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.state, turn.backend) == (TurnState.COMPLETE, "demo")
+            assert turn.content
+
+
 async def test_a_daemon_replaced_by_another_release_is_spoken_to_on_its_wire() -> None:
     directory = short_dir()
     app = app_for(directory)

@@ -134,12 +134,14 @@ class ChatScreen(ChatDialogs):
         if self.config.initial_prompt:
             self.prompt.set_prompt(self.config.initial_prompt)
         if self.config.demo is not None:
+            from inferd_tui.mock_daemon.demo_hints import demo_hints
+
+            # What to try on the release the demo plays (thinking, a tool, a schema; or a
+            # grammar on a v1 daemon).
             self.transcript.empty_state = (
                 *TranscriptView.EMPTY_STATE,
                 "",
-                "This is the built-in stand-in daemon (--demo). Ask anything for a streamed",
-                'Markdown answer; put "crash" in a prompt to see the daemon die mid-answer,',
-                '"busy" to see queue_full retried with a countdown.',
+                *demo_hints(self.config.demo.era),
             )
         self.prompt.focus()
         self._show_profile()

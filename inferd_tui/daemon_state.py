@@ -345,7 +345,8 @@ class DaemonState:
         """Fold what the admin watcher says about its own connection."""
         kind = notice.kind
         if kind == "connected":
-            # The daemon re-sends capabilities and a snapshot on every connection.
+            # The daemon re-sends capabilities and a snapshot on every connection. It may be
+            # another release than before: the wire is chosen again once it is ready.
             return self._evolve(
                 now,
                 admin_link="connected",
@@ -355,6 +356,9 @@ class DaemonState:
                 capabilities=(),
                 download=None,
                 download_samples=(),
+                wire=None,
+                releases=None,
+                wire_problem=None,
             )
         if kind == "disconnected":
             # EOF: the daemon exited, crashed or dropped us; its inference socket is

@@ -260,6 +260,8 @@ def test_a_0_4_daemon_is_served_and_ready_names_its_releases_and_wire() -> None:
     refused = state.with_wire_problem(SOCKET, "--wire v1 was asked for, but …\x1b[2J", 5)
     assert refused.summary() == "✖ --wire v1 was asked for, but …␛[2J"
     assert not refused.accepts_requests
+    # A new admin connection may be another daemon: its wire is not known until chosen.
+    assert state.with_admin_notice(Notice("connected"), 5).wire is None
     # A daemon replaced by an older release: the status says so once re-chosen.
     assert state.with_wire("v1", "inferd 0.3", 5).summary() == "● ready · gemma · inferd 0.3 · v1"
 

@@ -422,6 +422,27 @@ async def test_a_daemon_replaced_by_another_release_is_spoken_to_on_its_wire() -
             assert (turn.state, turn.backend) == (TurnState.COMPLETE, "demo")
 
 
+async def test_a_field_the_daemon_cannot_take_is_said_and_the_prompt_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inferd_tui.request_options import RequestOptions
+    from inferd_tui.session import UNSUPPORTED
+
+    directory = short_dir()
+    async with daemon(directory) as d:  # a 0.3 daemon: protocol v1, no thinking switch
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            monkeypatch.setattr(chat(app), "sidebar_options", lambda: RequestOptions(thinking=True))
+            await send(pilot, "think first")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.state, turn.error_code) == (TurnState.ERROR, UNSUPPORTED)
+            assert d.requests_seen == 0
+            assert chat(app).prompt.text == "think first"  # back in the box, to fix and resend
+            assert any("Not sent:" in str(n.message) for n in app._notifications)
+
+
 async def test_wire_v1_forced_on_a_0_4_daemon_is_an_error_not_a_crash() -> None:
     directory = short_dir()
     async with daemon(directory, era="0.4") as d:

@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -267,6 +267,10 @@ class Store:
     def set_grammar(self, conversation_id: int, grammar: str) -> None:
         self._update_conversation(conversation_id, "grammar", grammar)
 
+    def set_options(self, conversation_id: int, options: Mapping[str, Any]) -> None:
+        """The request options beyond sampling and grammar (``RequestOptions.stored()``)."""
+        self._update_conversation(conversation_id, "options", json.dumps(dict(options)))
+
     def delete_conversation(self, conversation_id: int) -> None:
         def delete(conn: sqlite3.Connection) -> int:
             conn.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
@@ -287,8 +291,15 @@ class Store:
         *,
         state: TurnState = "complete",
         request_params: Mapping[str, Any] | None = None,
+        tool_result_for: str | None = None,
+        attachments: Sequence[Mapping[str, Any]] = (),
+        response_schema: Mapping[str, Any] | None = None,
     ) -> TurnRecord:
-        """Append a turn (the user's prompt when sent; the assistant's as "streaming")."""
+        """Append a turn (the user's prompt when sent; the assistant's as "streaming").
+
+        A user turn may answer a tool call (``tool_result_for``) and carry ``attachments``
+        (refs: kind, name, sha256, size, …); an answer records the JSON schema it was asked
+        to follow."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         if state not in TURN_STATES:
@@ -305,7 +316,8 @@ class Store:
             ).fetchone()
             cursor = conn.execute(
                 "INSERT INTO turns (conversation_id, position, role, content, state,"
-                " request_params, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " request_params, created_at, updated_at, tool_result_for, attachments,"
+                " response_schema) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     position,
@@ -315,6 +327,9 @@ class Store:
                     None if request is None else json.dumps(request),
                     now,
                     now,
+                    tool_result_for,
+                    json.dumps([dict(ref) for ref in attachments]) if attachments else None,
+                    None if response_schema is None else json.dumps(dict(response_schema)),
                 ),
             )
             conn.execute(
@@ -328,13 +343,22 @@ class Store:
             raise NotFound(f"no conversation {conversation_id}") from exc
         return self.get_turn(turn_id)
 
-    def checkpoint_turn(self, turn_id: int, content: str) -> None:
-        """Save a streaming turn's text so far; cheap enough to call every second."""
+    def checkpoint_turn(self, turn_id: int, content: str, thinking: str | None = None) -> None:
+        """Save a streaming turn's text (and thinking) so far; cheap enough to call every
+        second."""
         now = self._now()
+        if thinking is None:
+            self._write(
+                lambda conn: conn.execute(
+                    "UPDATE turns SET content = ?, updated_at = ? WHERE id = ?",
+                    (content, now, turn_id),
+                )
+            )
+            return
         self._write(
             lambda conn: conn.execute(
-                "UPDATE turns SET content = ?, updated_at = ? WHERE id = ?",
-                (content, now, turn_id),
+                "UPDATE turns SET content = ?, thinking = ?, updated_at = ? WHERE id = ?",
+                (content, thinking, now, turn_id),
             )
         )
 
@@ -354,8 +378,14 @@ class Store:
         tokens_per_s: float | None = None,
         grammar_match: bool | None = None,
         grammar_match_offset: int | None = None,
+        thinking: str = "",
+        tool_calls: Sequence[Mapping[str, Any]] = (),
+        tool_choice_unsatisfied: bool = False,
+        schema_match: bool | None = None,
+        schema_problem: str | None = None,
     ) -> TurnRecord:
-        """Record a turn's final text and outcome (done, error, cancel, interruption)."""
+        """Record a turn's final text and outcome (done, error, cancel, interruption), with
+        its thinking, tool calls and the check against its JSON schema."""
         if state not in TURN_STATES:
             raise ValueError(f"unknown turn state {state!r}")
         now = self._now()
@@ -365,7 +395,9 @@ class Store:
                 "UPDATE turns SET content = ?, state = ?, error_code = ?, error_message = ?,"
                 " prompt_tokens = ?, completion_tokens = ?, stop_reason = ?, backend = ?,"
                 " time_to_first_token_s = ?, tokens_per_s = ?, grammar_match = ?,"
-                " grammar_match_offset = ?, updated_at = ? WHERE id = ?",
+                " grammar_match_offset = ?, thinking = ?, tool_calls = ?,"
+                " tool_choice_unsatisfied = ?, schema_match = ?, schema_problem = ?,"
+                " updated_at = ? WHERE id = ?",
                 (
                     content,
                     state,
@@ -379,6 +411,11 @@ class Store:
                     tokens_per_s,
                     None if grammar_match is None else int(grammar_match),
                     grammar_match_offset,
+                    thinking,
+                    json.dumps([dict(call) for call in tool_calls]) if tool_calls else None,
+                    int(tool_choice_unsatisfied),
+                    None if schema_match is None else int(schema_match),
+                    schema_problem,
                     now,
                     turn_id,
                 ),

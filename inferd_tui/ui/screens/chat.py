@@ -24,7 +24,9 @@ from textual.widgets import Footer, Static
 
 from inferd_tui.conversation import Turn, TurnState
 from inferd_tui.proto import SamplingParams
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.session import (
+    UNSUPPORTED,
     AnswerFinished,
     AnswerStreamed,
     ChatSession,
@@ -132,14 +134,17 @@ class ChatScreen(ChatDialogs):
         if self.config.initial_prompt:
             self.prompt.set_prompt(self.config.initial_prompt)
         if self.config.demo is not None:
+            from inferd_tui.mock_daemon.demo_hints import demo_hints
+
+            # What to try on the release the demo plays (thinking, a tool, a schema; or a
+            # grammar on a v1 daemon).
             self.transcript.empty_state = (
                 *TranscriptView.EMPTY_STATE,
                 "",
-                "This is the built-in stand-in daemon (--demo). Ask anything for a streamed",
-                'Markdown answer; put "crash" in a prompt to see the daemon die mid-answer,',
-                '"busy" to see queue_full retried with a countdown.',
+                *demo_hints(self.config.demo.era),
             )
         self.prompt.focus()
+        self._show_profile()
         self._update_extra()
         self._update_preview()
         self._apply_responsive_layout()
@@ -192,6 +197,20 @@ class ChatScreen(ChatDialogs):
     def _on_daemon_state(self) -> None:
         self.status_bar.update_state(self.host.daemon_state)
         self.session.daemon_changed()
+
+    def on_client_changed(self, client: Client) -> None:
+        """The app chose another wire (the daemon is another release): answer through
+        ``client`` from now on, and show what this daemon takes."""
+        self.session.client = client
+        self.address = client.address
+        self._show_profile()
+        self._update_extra()
+        self._update_preview()
+
+    def _show_profile(self) -> None:
+        set_profile = getattr(self.sidebar, "set_profile", None)
+        if set_profile is not None:  # the sidebar lays itself out for this daemon
+            set_profile(self.session.profile)
 
     def on_admin_item(self, item: AdminItem) -> None:
         if item.event is not None:
@@ -254,7 +273,13 @@ class ChatScreen(ChatDialogs):
     def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
         self.transcript.set_note(answer, None)
         self.transcript.turn_changed(answer)
-        if answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
+        if answer.state is TurnState.ERROR and answer.error_code == UNSUPPORTED:
+            self.notify(
+                f"Not sent: {answer.error_message or 'this daemon cannot take the request'}",
+                severity="error",
+                timeout=8,
+            )
+        elif answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
             self.notify(
                 "The daemon rejected the request; it was not retried. Fix it and press "
                 f"{key_display(self.app, 'regenerate')}.",
@@ -299,14 +324,14 @@ class ChatScreen(ChatDialogs):
                 timeout=4,
             )
             return
-        params = self.sidebar.to_params()
-        if params is None:
+        options = self.sidebar_options()
+        if options is None:
             self.notify(
                 "Fix the highlighted sampling fields first; your prompt stays in the box.",
                 severity="error",
             )
             return
-        grammar = self.sidebar.grammar
+        grammar = options.grammar
         if grammar.strip():
             from inferd_tui.grammar import check
 
@@ -316,17 +341,17 @@ class ChatScreen(ChatDialogs):
 
                 def confirmed(send_anyway: bool | None) -> None:
                     if send_anyway:
-                        self._send(message.text, params, grammar)
+                        self._send(message.text, options)
 
                 self.app.push_screen(ConfirmInvalidGrammar(grammar, result), confirmed)
                 return
-        self._send(message.text, params, grammar)
+        self._send(message.text, options)
 
-    def _send(self, text: str, params: SamplingParams, grammar: str) -> None:
+    def _send(self, text: str, options: RequestOptions) -> None:
         self.prompt.remember(text)
         self.prompt.set_prompt("")
         self.transcript.action_follow()
-        self.session.send(text, params, grammar)
+        self.session.send(text, options)
         self._update_preview()
 
     def action_cancel(self) -> None:
@@ -354,11 +379,11 @@ class ChatScreen(ChatDialogs):
         if not self.session.can_regenerate():
             self.notify("Nothing to regenerate yet.", timeout=3)
             return
-        params = self.sidebar.to_params()
-        if params is None:
+        options = self.sidebar_options()
+        if options is None:
             self.notify("Fix the highlighted sampling fields first.", severity="error")
             return
-        self.session.regenerate(params, self.sidebar.grammar)
+        self.session.regenerate(options)
 
     # --- panels, follow, copy ---------------------------------------------------------
 
@@ -408,25 +433,27 @@ class ChatScreen(ChatDialogs):
     # --- sidebar and preview ----------------------------------------------------------
 
     @on(SamplingSidebar.Changed)
-    def _on_sampling_changed(self, message: SamplingSidebar.Changed) -> None:
+    def _on_sampling_changed(self) -> None:
         self._update_preview()
-        self.session.save_settings(message.params, message.grammar)
+        # Read back from the sidebar: it is the one place that knows every option it sets.
+        options = self.sidebar_options()
+        if options is not None:
+            self.session.save_settings(options)
 
     @on(SamplingSidebar.Invalid)
     def _on_sampling_invalid(self) -> None:
         self._update_preview()
 
     def _update_preview(self) -> None:
-        """The exact line the next send will write (the API key never appears in it)."""
+        """The exact request the next send will write on this daemon's wire (the API key
+        never appears in it)."""
         self.sidebar.show_system_prompt(self.conversation.system_prompt)
-        params = self.sidebar.to_params()
-        if params is None:  # a guess at the line would mislead: nothing can be sent yet
+        options = self.sidebar_options()
+        if options is None:  # a guess at the request would mislead: nothing can be sent yet
             self.sidebar.show_preview(INVALID_FIELDS_PREVIEW)
             return
         next_text = self.prompt.text or "…your prompt…"
-        self.sidebar.show_preview(
-            self.session.next_request_line(params, self.sidebar.grammar, next_text)
-        )
+        self.sidebar.show_preview(self.session.next_request_line(options, next_text))
 
     @on(PromptInput.Changed)
     def _on_prompt_changed(self) -> None:

@@ -112,7 +112,7 @@ async def test_the_thinking_key_unfolds_and_folds_the_selected_or_last_answer() 
         await pilot.press("z")  # nothing selected: the last answer
         text = screen_text(view)
         assert "┊ more 2" in text and "┊ more 1" not in text
-        assert "▾ Thinking (1 deltas, 16 characters · F10 folds)" in text
+        assert "▾ Thinking (1 delta, 16 characters · F10 folds)" in text
         await pilot.press("z")
         assert "┊" not in screen_text(view)
         await pilot.press("up", "up", "up")  # select the first answer

@@ -129,7 +129,7 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .transcript--marker { color: $text-muted; text-style: italic; }
     TranscriptView > .transcript--selected { color: $accent; background: $accent 15%; }
     TranscriptView > .transcript--code-header { color: $text-muted; }
-    TranscriptView > .transcript--thinking { color: $text-muted; text-style: italic; }
+    TranscriptView > .transcript--thinking { color: $text-muted; text-style: italic dim; }
     TranscriptView > .transcript--tool { color: $secondary; text-style: bold; }
     """
 
@@ -624,9 +624,10 @@ class TranscriptView(ScrollView, can_focus=True):
         self, entry: _Entry, console: Console, options: ConsoleOptions
     ) -> list[Strip]:
         turn = entry.turn
-        meta = self._style("transcript--meta")
+        meta = self._style("transcript--meta") + Style(dim=True)  # the label, dimmed too
         style = self._style("transcript--thinking")
-        count = f"{turn.thinking_deltas:,} deltas" if turn.thinking_deltas else ""
+        deltas = turn.thinking_deltas
+        count = f"{deltas:,} delta{'s' * (deltas != 1)}" if deltas else ""
         size = f"{len(turn.thinking):,} characters"
         key = key_display(self.app, "toggle-thinking")
         if not self._thinking_shown(turn):

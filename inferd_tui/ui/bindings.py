@@ -65,6 +65,12 @@ KEYS: dict[str, KeyGroup] = {
             Key("ctrl+l", "conversations", "Chats", id="conversations", show=False),
             Key("ctrl+r", "history_search", "Search prompts", id="history-search", show=False),
             Key("f8", "presets", "Presets", id="presets", show=False),
+            # F-keys and Ctrl+F: the prompt box (a TextArea) takes F6/F7 and most Ctrl keys,
+            # and Ctrl+B is tmux's prefix. "F" as in function call.
+            Key("f10", "toggle_thinking", "Thinking", id="toggle-thinking", show=False),
+            Key(
+                "ctrl+f", "answer_tool_call", "Answer tool call", id="answer-tool-call", show=False
+            ),
         ),
     ),
     "prompt": KeyGroup(
@@ -86,6 +92,7 @@ KEYS: dict[str, KeyGroup] = {
             Key("y", "copy_turn", "Copy turn", id="turn-copy"),
             Key("c", "copy_code", "Copy code", id="turn-copy-code"),
             Key("e", "edit_turn", "Edit & resend", id="turn-edit"),
+            Key("z", "toggle_thinking", "Thinking", id="turn-thinking"),
             Key("end,G", "follow", "Follow", id="transcript-follow", show=False),
             Key("home,g", "scroll_top", "Top", id="transcript-top", show=False),
             Key("pageup", "page_up", "Page up", show=False),
@@ -174,6 +181,13 @@ KEYS: dict[str, KeyGroup] = {
         (
             Key("ctrl+s", "save", "Save", id="system-prompt-save"),
             Key("escape", "cancel", "Cancel", id="system-prompt-cancel"),
+        ),
+    ),
+    "tool-result": KeyGroup(
+        "tool result dialog",
+        (
+            Key("ctrl+s", "send", "Send result", id="tool-result-send"),
+            Key("escape", "cancel", "Cancel", id="tool-result-cancel"),
         ),
     ),
     "invalid-grammar": KeyGroup(
@@ -270,6 +284,16 @@ CHAT_COMMANDS: tuple[Command, ...] = (
         "Copy first code block",
         "Copy code block 1 of the selected turn or last answer",
         "copy_code",
+    ),
+    Command(
+        "Show or hide thinking",
+        "Unfold or fold the thinking of the selected turn or the last answer (F10)",
+        "toggle_thinking",
+    ),
+    Command(
+        "Answer tool call",
+        "Type the result of the last answer's tool call; it is sent paired with the call (Ctrl+F)",
+        "answer_tool_call",
     ),
     Command("Follow new text", "Scroll to the end and keep following (Ctrl+End)", "follow"),
     Command("Help", "All keys and what they do (F1)", "app.help"),

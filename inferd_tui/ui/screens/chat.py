@@ -45,6 +45,7 @@ from inferd_tui.session import (
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.copying import copy_of_turn
 from inferd_tui.ui.screens.chat_dialogs import ChatDialogs
+from inferd_tui.ui.screens.tool_result import ToolAnswered
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -461,6 +462,67 @@ class ChatScreen(ChatDialogs):
         if self._preview_timer is not None:
             self._preview_timer.stop()
         self._preview_timer = self.set_timer(PREVIEW_DEBOUNCE_S, self._update_preview)
+
+    # --- thinking and tool calls -------------------------------------------------------
+
+    def action_toggle_thinking(self) -> None:
+        self.transcript.action_toggle_thinking()
+
+    def action_answer_tool_call(self) -> None:
+        """Ask for the result of the last answer's first call still waiting for one."""
+        if self.session.busy:
+            self.notify("An answer is still coming; Esc stops it.", severity="warning")
+            return
+        calls = self.conversation.open_tool_calls()
+        if not calls:
+            self.notify("The last answer has no tool call waiting for a result.", timeout=3)
+            return
+        from inferd_tui.ui.screens.tool_result import ToolResultScreen
+
+        answer = next(t for t in reversed(self.conversation.turns) if t.role == "assistant")
+        call = calls[0]
+        position = answer.tool_calls.index(call) + 1
+
+        def closed(answered: ToolAnswered | None) -> None:
+            if answered is not None:
+                self.post_message(answered)
+
+        self.app.push_screen(ToolResultScreen(call, position, len(answer.tool_calls)), closed)
+
+    @on(ToolAnswered)
+    def _on_tool_answered(self, message: ToolAnswered) -> None:
+        self._answer_tool_call(message.tool_call_id, message.text)
+
+    def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
+        """Send ``text`` as the result of the call: through the session's own step when it
+        has one; otherwise add the result turn here and ask for the next answer from it
+        (regenerate answers from the last user turn, which this now is) once every call
+        of the answer has its result. The next open call, if any, is asked for at once."""
+        params = self.sidebar.to_params()
+        if params is None:
+            self.notify("Fix the highlighted sampling fields first.", severity="error")
+            return
+        grammar = self.sidebar.grammar
+        answer_tool_call = getattr(self.session, "answer_tool_call", None)
+        if answer_tool_call is not None:
+            from inferd_tui.request_options import RequestOptions
+
+            to_options = getattr(self.sidebar, "to_options", None)
+            options = to_options() if to_options is not None else None
+            if options is None:
+                options = RequestOptions(sampling=params, grammar=grammar)
+            answer_tool_call(tool_call_id, text, options)
+        else:
+            turn = self.conversation.add_tool_result(tool_call_id, text)
+            self.session.saver.save_turn(self.conversation, turn)
+            if self.conversation.open_tool_calls():
+                self.transcript.sync(self.conversation.turns)
+            else:
+                self.transcript.action_follow()
+                self.session.regenerate(params, grammar)
+        self._update_preview()
+        if not self.session.busy and self.conversation.open_tool_calls():
+            self.action_answer_tool_call()
 
     # --- command palette --------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from inferd_tui.conversation import AttachmentRef, attachment_id_for
+from inferd_tui.conversation import AttachmentRef
 from inferd_tui.proto.capability import DaemonProfile
 from inferd_tui.proto.chat import AudioAttachment, ImageAttachment
 from inferd_tui.proto.constants import MAX_FRAME_BYTES
@@ -126,26 +126,6 @@ def attachment_loader(
         return wire_attachment(ref, attachment_id, store.attachment(ref.sha256, ref.size))
 
     return load
-
-
-def blob_lines(sizes: Sequence[tuple[str, int]]) -> list[str]:
-    """The request preview's line per BLOB: ``+ BLOB img-1: 196,608 bytes``."""
-    return [f"+ BLOB {attachment_id}: {size:,} bytes" for attachment_id, size in sizes]
-
-
-def next_blob_sizes(
-    sent: Sequence[AttachmentRef], pending: Sequence[PendingAttachment]
-) -> list[tuple[str, int]]:
-    """(id, bytes) of every BLOB the next request carries: the conversation's attachments
-    (``img-N``/``aud-N`` in order), then the pending ones."""
-    counts = {"image": 0, "audio": 0}
-    sizes: list[tuple[str, int]] = []
-    for kind, size in [(ref.kind, ref.size) for ref in sent] + [
-        (item.kind, item.wire_bytes) for item in pending
-    ]:
-        counts[kind] += 1
-        sizes.append((attachment_id_for(kind, counts[kind]), size))
-    return sizes
 
 
 def audio_rate_for(profile: DaemonProfile | None) -> int:

@@ -13,6 +13,10 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+#: What --demo-era plays: the values of `mock-daemon --era` (proto.eras.ERAS, spelled out
+#: so that parsing the command line imports nothing).
+DEMO_ERAS: tuple[str, ...] = ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.8")
+
 # Modules that contribute subcommands, in the order `--help` lists them.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "inferd_tui.headless",
@@ -55,7 +59,15 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="start the built-in stand-in daemon for this run (no real daemon needed)",
+        help="start the built-in stand-in daemon for this run (no real daemon needed); it "
+        "plays the newest inferd release",
+    )
+    parser.add_argument(
+        "--demo-era",
+        choices=DEMO_ERAS,
+        metavar="ERA",
+        help="the inferd release --demo plays (implies --demo): one of "
+        f"{', '.join(DEMO_ERAS)}; 0.3 for the v1 wire and GBNF grammars (default 0.8)",
     )
 
 

@@ -289,6 +289,14 @@ class Conversation:
         del self.turns[index:]
         return removed
 
+    def open_tool_calls(self) -> list[ToolCallRecord]:
+        """The last answer's tool calls that wait for a result, in the order it made them.
+
+        Empty unless the last answer is complete and only tool results (or markers) came
+        after it: once the user types a prompt of their own, the calls are left behind.
+        """
+        return open_tool_calls(self.turns)
+
     # --- requests ---------------------------------------------------------------------
 
     def messages(self) -> list[Message]:
@@ -395,6 +403,22 @@ class Conversation:
             tools=options.tools,
             tool_choice=options.tool_choice,
         )
+
+
+def open_tool_calls(turns: list[Turn]) -> list[ToolCallRecord]:
+    """:meth:`Conversation.open_tool_calls` of ``turns`` (views keep their own list)."""
+    answered: set[str] = set()
+    for index in range(len(turns) - 1, -1, -1):
+        turn = turns[index]
+        if turn.role == "assistant":
+            if turn.state is not TurnState.COMPLETE:
+                return []
+            return [call for call in turn.tool_calls if call.tool_call_id not in answered]
+        if turn.role == "user":
+            if turn.tool_result_for is None:
+                return []
+            answered.add(turn.tool_result_for)
+    return []
 
 
 def attachment_id_for(kind: str, number: int) -> str:

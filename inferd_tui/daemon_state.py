@@ -8,14 +8,17 @@ a line in the conversation.
 
 How the visible ``kind`` is chosen, first match wins:
 
-1. a ``capabilities`` frame with ``wire_version`` was seen → ``v2_only`` (protocol §9);
-2. the admin socket is connected and has reported a status → that status
+1. the admin socket is connected and has reported a status → that status
    (``starting``, ``loading``, ``ready``, ``restarting``, ``draining``, ``unknown_status``);
-3. the admin socket refuses us for good (permission denied, …) → ``admin_unavailable``
+2. the admin socket refuses us for good (permission denied, …) → ``admin_unavailable``
    (the app falls back to Pattern A on the inference socket);
-4. the inference socket is connected → ``ready``;
-5. a connection was tried or lost → ``disconnected``;
-6. otherwise → ``connecting``.
+3. the inference socket is connected → ``ready``;
+4. a connection was tried or lost → ``disconnected``;
+5. otherwise → ``connecting``.
+
+Every release is served (the client speaks each wire): which one the daemon is, and the
+wire spoken, come from the app's choice of wire (:meth:`DaemonState.with_wire`) and are
+shown beside ``ready``.
 
 Pure: no Textual, no Rich, no I/O (only :mod:`inferd_tui.proto` and pure helpers).
 """
@@ -40,7 +43,6 @@ StateKind: TypeAlias = Literal[
     "restarting",
     "draining",
     "admin_unavailable",
-    "v2_only",
     "unknown_status",
 ]
 
@@ -53,7 +55,8 @@ AdminLink: TypeAlias = Literal["unknown", "connected", "retrying", "disconnected
 #: sends one every 32 MiB or 5 s, so this smooths over roughly the last half minute).
 RATE_WINDOW_SAMPLES = 6
 
-V2_ONLY_SUMMARY = "✖ this daemon speaks only protocol v2 (inferd 0.4+): v1 is gone; use a v2 client"
+#: How each wire is named in the status bar (proto.eras.Wire values).
+WIRE_SHORT: dict[str, str] = {"v1": "v1", "v2-ndjson": "v2 NDJSON", "v2": "v2"}
 
 _PHASE_HINTS: dict[str, str] = {
     LoadPhase.CHECKING_LOCAL: "checking the local model file",
@@ -184,6 +187,13 @@ class DaemonState:
     inference_retry_in: float | None = None
     inference_retry_at: float | None = None
     inference_error: str | None = None
+    # --- the wire chosen for this daemon (client.wire.choose_wire) ---
+    #: ``v1``, ``v2-ndjson`` or ``v2``; None until chosen.
+    wire: str | None = None
+    #: The releases the daemon may be, as a user reads them ("inferd 0.4 or later").
+    releases: str | None = None
+    #: Why no wire can be spoken (``--wire v1`` on a 0.4+ daemon): shown instead of ready.
+    wire_problem: str | None = None
     # --- bookkeeping ---
     #: Whether the daemon was ready at some point (so a later ``ready`` is "ready again").
     ever_ready: bool = False
@@ -195,8 +205,6 @@ class DaemonState:
 
     @cached_property
     def kind(self) -> StateKind:
-        if self.era == "0.4+":
-            return "v2_only"
         if self.admin_link == "connected" and self.admin_event is not None:
             return _STATUS_KINDS.get(self.admin_event.status, "unknown_status")
         if self.admin_link == "unavailable":
@@ -222,9 +230,8 @@ class DaemonState:
 
     @property
     def accepts_requests(self) -> bool:
-        """A v1 request can go out now: the inference socket is connected, and the daemon
-        has not announced that it speaks only v2."""
-        return self.inference_connected and self.kind != "v2_only"
+        """A request can go out now: the inference socket is connected (on any wire)."""
+        return self.inference_connected
 
     @property
     def is_ready(self) -> bool:
@@ -338,7 +345,8 @@ class DaemonState:
         """Fold what the admin watcher says about its own connection."""
         kind = notice.kind
         if kind == "connected":
-            # The daemon re-sends capabilities and a snapshot on every connection.
+            # The daemon re-sends capabilities and a snapshot on every connection. It may be
+            # another release than before: the wire is chosen again once it is ready.
             return self._evolve(
                 now,
                 admin_link="connected",
@@ -348,6 +356,9 @@ class DaemonState:
                 capabilities=(),
                 download=None,
                 download_samples=(),
+                wire=None,
+                releases=None,
+                wire_problem=None,
             )
         if kind == "disconnected":
             # EOF: the daemon exited, crashed or dropped us; its inference socket is
@@ -405,6 +416,16 @@ class DaemonState:
             inference_error=None,
         )
 
+    def with_wire(self, wire: str, releases: str, now: float) -> DaemonState:
+        """The wire chosen for this daemon, and the releases it may be."""
+        return self._evolve(now, wire=wire, releases=releases, wire_problem=None)
+
+    def with_wire_problem(self, address: str, problem: str, now: float) -> DaemonState:
+        """No wire this client may speak reaches the daemon (the setting forbids its own)."""
+        return self.with_inference_lost(address, problem, now)._evolve(
+            now, wire=None, wire_problem=problem
+        )
+
     def with_inference_lost(self, address: str, reason: str, now: float) -> DaemonState:
         """The inference socket is gone (or given up on) and no retry is scheduled."""
         return self._evolve(
@@ -421,8 +442,8 @@ class DaemonState:
     def summary(self) -> str:
         """One line for the status bar; daemon-supplied parts are made safe to show."""
         kind = self.kind
-        if kind == "v2_only":
-            return V2_ONLY_SUMMARY
+        if self.wire_problem is not None:
+            return f"✖ {_shown(self.wire_problem)}"
         if kind == "ready":
             parts = ["● ready"]
             backends = self.backends
@@ -436,6 +457,10 @@ class DaemonState:
                 parts.append(f"{layers} GPU layers")
             if self.admin_link != "connected" and self.inference_address is not None:
                 parts.append(_shown(self.inference_address))
+            if self.releases is not None:
+                parts.append(self.releases)
+            if self.wire is not None:
+                parts.append(WIRE_SHORT.get(self.wire, self.wire))
             return " · ".join(parts)
         if kind == "loading":
             return f"◐ loading · {self._phase_text()}"
@@ -498,7 +523,7 @@ class DaemonState:
 
         ``self`` is the new state, ``previous`` the one before the transition. Only changes
         that may explain an odd answer get a marker: restarting, draining, losing the
-        daemon after it was ready, being ready again, turning out to be v2-only.
+        daemon after it was ready, being ready again.
         """
         kind, before = self.kind, previous.kind
         if kind == before:
@@ -508,8 +533,6 @@ class DaemonState:
             return f"daemon restarting ({_shown(phase)})" if phase else "daemon restarting"
         if kind == "draining":
             return "daemon draining"
-        if kind == "v2_only":
-            return "daemon speaks only protocol v2"
         if kind == "disconnected" and previous.ever_ready:
             return "daemon disconnected"
         if kind == "ready" and previous.ever_ready:

@@ -9,11 +9,19 @@ never affected. Pure: no Textual.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
 
-from inferd_tui.conversation import Conversation, Turn, TurnState
+from inferd_tui.conversation import (
+    AttachmentRef,
+    Conversation,
+    ToolCallRecord,
+    Turn,
+    TurnState,
+)
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.store import Store, StoreError, TurnRecord, title_from_prompt
 
 CHECKPOINT_INTERVAL_S = 1.0
@@ -64,6 +72,9 @@ class ConversationSaver:
                 turn.content,
                 state=_STORED_STATES[turn.state],  # type: ignore[arg-type]
                 request_params=self._request_params(turn),
+                tool_result_for=turn.tool_result_for,
+                attachments=[dataclasses.asdict(ref) for ref in turn.attachments],
+                response_schema=turn.response_schema,
             )
         except StoreError:
             return
@@ -79,7 +90,7 @@ class ConversationSaver:
             return
         self._last_checkpoint[turn.store_id] = now
         try:
-            self.store.checkpoint_turn(turn.store_id, turn.content)
+            self.store.checkpoint_turn(turn.store_id, turn.content, turn.thinking or None)
         except StoreError:
             return
 
@@ -102,6 +113,11 @@ class ConversationSaver:
                 tokens_per_s=turn.tokens_per_second,
                 grammar_match=turn.grammar_match,
                 grammar_match_offset=turn.grammar_match_offset,
+                thinking=turn.thinking,
+                tool_calls=[dataclasses.asdict(call) for call in turn.tool_calls],
+                tool_choice_unsatisfied=turn.tool_choice_unsatisfied,
+                schema_match=turn.schema_match,
+                schema_problem=turn.schema_problem,
             )
         except StoreError:
             return
@@ -119,20 +135,20 @@ class ConversationSaver:
         except StoreError:
             return
 
-    def save_settings(
-        self, conversation: Conversation, params: dict[str, Any], grammar: str
-    ) -> None:
+    def save_settings(self, conversation: Conversation, options: RequestOptions) -> None:
+        """The system prompt and what the next request carries, kept with the conversation."""
         if conversation.store_id is None:
             return
         try:
             self.store.set_system_prompt(conversation.store_id, conversation.system_prompt)
-            self.store.set_params(conversation.store_id, params)
-            self.store.set_grammar(conversation.store_id, grammar)
+            self.store.set_params(conversation.store_id, options.sampling.wire_fields())
+            self.store.set_grammar(conversation.store_id, options.grammar)
+            self.store.set_options(conversation.store_id, options.stored())
         except StoreError:
             return
 
-    def load(self, conversation_id: int) -> tuple[Conversation, dict[str, Any], str]:
-        """A stored conversation, with its sampling params and grammar."""
+    def load(self, conversation_id: int) -> tuple[Conversation, RequestOptions]:
+        """A stored conversation, with the options it was last sent with."""
         record = self.store.get_conversation(conversation_id)
         conversation = Conversation(
             system_prompt=record.system_prompt, title=record.title, store_id=record.id
@@ -155,10 +171,19 @@ class ConversationSaver:
                 grammar=str((stored.request_params or {}).get("grammar", "")),
                 grammar_match=stored.grammar_match,
                 grammar_match_offset=stored.grammar_match_offset,
+                thinking=stored.thinking,
+                tool_calls=[call for call in map(_tool_call, stored.tool_calls) if call],
+                tool_choice_unsatisfied=stored.tool_choice_unsatisfied,
+                response_schema=stored.response_schema,
+                schema_match=stored.schema_match,
+                schema_problem=stored.schema_problem,
+                tool_result_for=stored.tool_result_for,
+                attachments=[ref for ref in map(_attachment, stored.attachments) if ref],
             )
             _restore_timings(turn, stored)
             conversation.turns.append(turn)
-        return conversation, dict(record.params), record.grammar
+        options = RequestOptions.from_stored(dict(record.params), record.grammar, record.options)
+        return conversation, options
 
     @staticmethod
     def _request_params(turn: Turn) -> dict[str, Any] | None:
@@ -167,6 +192,25 @@ class ConversationSaver:
         params = dict(turn.request_params)
         params.pop("id", None)
         return params
+
+
+_ATTACHMENT_FIELDS = frozenset(field.name for field in dataclasses.fields(AttachmentRef))
+
+
+def _attachment(stored: dict[str, Any]) -> AttachmentRef | None:
+    """An attachment ref as stored; one the store cannot make sense of is left out (the
+    turn's text still opens)."""
+    try:
+        return AttachmentRef(**{k: v for k, v in stored.items() if k in _ATTACHMENT_FIELDS})
+    except TypeError:
+        return None
+
+
+def _tool_call(stored: dict[str, Any]) -> ToolCallRecord | None:
+    call_id, name = stored.get("tool_call_id"), stored.get("name")
+    if not isinstance(call_id, str) or not isinstance(name, str):
+        return None
+    return ToolCallRecord(call_id, name, stored.get("input"))
 
 
 def _restore_timings(turn: Turn, stored: TurnRecord) -> None:

@@ -47,7 +47,8 @@ def runtime_from_args(
     theme_names: Collection[str] | None = None,
 ) -> Iterator[Runtime]:
     """Settings and endpoints for ``args``; with ``--demo``, temporary sockets for the
-    stand-in daemon (removed on exit). Raises :class:`UsageError` with a one-line message."""
+    stand-in daemon (removed on exit), playing the newest release or ``--demo-era``'s.
+    Raises :class:`UsageError` with a one-line message."""
     environment = os.environ if env is None else env
     flags = flags_from_namespace(args)
     try:
@@ -55,19 +56,28 @@ def runtime_from_args(
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     demo_dir: str | None = None
+    demo_era = getattr(args, "demo_era", None)
     try:
-        if getattr(args, "demo", False):
+        if getattr(args, "demo", False) or demo_era is not None:
             from inferd_tui.mock_daemon import MockConfig
+            from inferd_tui.mock_daemon.demo_hints import DEFAULT_DEMO_ERA
+            from inferd_tui.proto.eras import ERAS, LP_SOCKET_NAME, V1_SOCKET_NAME, features
 
+            era = next((known for known in ERAS if known == demo_era), DEFAULT_DEMO_ERA)
+            if demo_era is not None and era != demo_era:
+                raise UsageError(f"--demo-era {demo_era}: one of {', '.join(ERAS)}")
             # Short and private: AF_UNIX paths are limited to ~108 bytes.
             demo_dir = tempfile.mkdtemp(prefix="inferd-demo-", dir="/tmp")
-            socket_path = Path(demo_dir) / "infer.sock"
+            # The generation socket has the era's leaf: inferd.sock from 0.4 (§1).
+            leaf = LP_SOCKET_NAME if features(era).length_prefixed else V1_SOCKET_NAME
+            socket_path = Path(demo_dir) / leaf
             admin_path = Path(demo_dir) / "admin.sock"
             demo: MockConfig | None = MockConfig(
                 socket_path=socket_path,
                 admin_path=admin_path,
                 boot=demo_boot,
                 backend=demo_backend,
+                era=era,
             )
             resolution = resolve_endpoints(socket=socket_path, admin=admin_path, env={})
         else:

@@ -3,10 +3,11 @@
 A :class:`ChatSession` owns the :class:`~inferd_tui.conversation.Conversation`, talks to
 the daemon through the client, and saves every turn as it happens. It queues a prompt
 until the daemon is ready, retries ``queue_full`` with a countdown (never
-``invalid_request``), sequences cancel, regenerate and edit-and-resend, and checks
-constrained answers against their grammar. It reports everything that changes what a
-user would see as one of the plain :data:`SessionEvent` dataclasses, through the
-``on_event`` callback; a screen renders them, a test collects them. No Textual, no Rich.
+``invalid_request``), sequences cancel, regenerate, edit-and-resend and answering a tool
+call, and checks constrained answers against their grammar (v1) or JSON schema (0.5+).
+It reports everything that changes what a user would see as one of the plain
+:data:`SessionEvent` dataclasses, through the ``on_event`` callback; a screen renders
+them, a test collects them. No Textual, no Rich.
 
 Concurrency is structured: the session never creates a task of its own. The caller
 hands it ``spawn`` — a task group's ``start_soon``, or the UI's worker starter — and each
@@ -14,8 +15,10 @@ answer streams in one task started there, inside a cancel scope that :meth:`canc
 cancels. Cancelling the caller's task group cancels the answer too; either way the
 partial answer is kept and saved as cancelled.
 
-Only :meth:`ChatSession._stream` reads the client's frames and only
-:func:`failure_of` maps its errors, so a new wire's answer events change those two places.
+Requests are wire-neutral (:meth:`Conversation.to_chat_request` from the session's
+:class:`RequestOptions`) and go out through the client's ``chat()``, which speaks whatever
+wire the daemon has. Only :meth:`ChatSession._stream` reads its answer events and only
+:func:`failure_of` maps its errors.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import anyio
 
-from inferd_tui.conversation import AttachmentRef, Conversation, Turn, TurnState
+from inferd_tui.conversation import (
+    AttachmentRef,
+    Conversation,
+    Turn,
+    TurnState,
+    attachment_id_for,
+)
 from inferd_tui.persistence import ConversationSaver
 from inferd_tui.proto import (
     AuthRejected,
@@ -37,12 +46,14 @@ from inferd_tui.proto import (
     IncompatibleDaemon,
     InferdError,
     InvalidRequest,
-    Request,
-    ResponseFrame,
     SamplingParams,
     UnexpectedEof,
-    encode_request,
 )
+from inferd_tui.proto.capability import DaemonProfile
+from inferd_tui.proto.chat import AnswerEvent, AudioAttachment, ChatRequest, ImageAttachment
+from inferd_tui.proto.errors import UnsupportedByDaemon
+from inferd_tui.proto.preview import request_preview
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.store import NotFound, Store, StoreError
 
 if TYPE_CHECKING:
@@ -53,16 +64,29 @@ if TYPE_CHECKING:
 QUEUE_FULL_RETRIES = 5
 #: An answer longer than this is not matched against its grammar (matching is CPU work).
 GRAMMAR_MATCH_LIMIT = 50_000
+#: An answer longer than this is not parsed and validated against its JSON schema.
+SCHEMA_CHECK_LIMIT = 2_000_000
+#: The error code of an answer whose request this daemon cannot take (nothing was sent).
+UNSUPPORTED = "unsupported"
 
 
 class AnswerSource(Protocol):
-    """What the session needs of the client: request ids and a stream of frames.
+    """What the session needs of the client: request ids, answers on the daemon's wire,
+    and what the daemon is (which wire, which releases, what its backends advertise).
 
-    :class:`inferd_tui.client.Client` is one; a test may pass its own."""
+    :class:`inferd_tui.client.Client` is one; a test may pass its own. ``chat`` raises
+    :class:`UnsupportedByDaemon` before sending a request the daemon cannot take."""
 
     def new_request_id(self) -> str: ...
 
-    def generate(self, request: Request) -> AsyncGenerator[ResponseFrame, None]: ...
+    def chat(self, request: ChatRequest) -> AsyncGenerator[AnswerEvent, None]: ...
+
+    @property
+    def profile(self) -> DaemonProfile: ...
+
+
+#: Returns an attachment with its bytes (from the store) under the id it is sent with.
+LoadAttachment: TypeAlias = Callable[[AttachmentRef, str], ImageAttachment | AudioAttachment]
 
 
 #: Starts ``job`` in the caller's task group (or UI worker); the session awaits nothing
@@ -189,12 +213,14 @@ def failure_of(exc: InferdError) -> tuple[TurnState, str | None, str]:
     """How a client error ends an answer: its state, error code and message."""
     if isinstance(exc, UnexpectedEof):
         return TurnState.INTERRUPTED, None, exc.hint
+    if isinstance(exc, UnsupportedByDaemon):  # before InvalidRequest: it is one
+        return TurnState.ERROR, UNSUPPORTED, exc.hint
     if isinstance(exc, InvalidRequest):
         return TurnState.ERROR, "invalid_request", exc.hint
     if isinstance(exc, AuthRejected):
         return TurnState.ERROR, "auth", exc.hint
     if isinstance(exc, IncompatibleDaemon):  # before ConnectError: it is one
-        return TurnState.ERROR, "v2_only", exc.hint
+        return TurnState.ERROR, "incompatible_daemon", exc.hint
     if isinstance(exc, DaemonError):
         return TurnState.ERROR, exc.code, exc.message
     return TurnState.ERROR, exc.title, exc.hint
@@ -214,14 +240,16 @@ class ChatSession:
         system_prompt: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        load_attachment: LoadAttachment | None = None,
     ) -> None:
+        #: Replaced when the daemon turns out to be another release (another wire).
         self.client = client
         self.store = store
         self.saver = ConversationSaver(store)
         self.conversation = Conversation(system_prompt=system_prompt)
         #: What the last send or regenerate went out with.
-        self.params = SamplingParams()
-        self.grammar = ""
+        self.options = RequestOptions()
+        self._load_attachment = load_attachment
         self._daemon_state = daemon_state
         self._spawn = spawn
         self._emit = on_event
@@ -261,6 +289,20 @@ class ChatSession:
         return self._daemon_state().accepts_requests
 
     @property
+    def params(self) -> SamplingParams:
+        """The sampling fields the last send or regenerate went out with."""
+        return self.options.sampling
+
+    @property
+    def grammar(self) -> str:
+        return self.options.grammar
+
+    @property
+    def profile(self) -> DaemonProfile:
+        """What the daemon is, as far as the client knows (wire, releases, backends)."""
+        return self.client.profile
+
+    @property
     def saving_problem(self) -> str | None:
         """Why nothing is being saved, if so (the conversation is kept in memory)."""
         return self.saver.problem
@@ -270,50 +312,69 @@ class ChatSession:
     def send(
         self,
         text: str,
-        params: SamplingParams,
-        grammar: str = "",
+        options: RequestOptions,
         *,
         attachments: Sequence[AttachmentRef] = (),
     ) -> Turn:
-        """Add ``text`` as the user's turn (replacing the conversation from the edited turn,
-        if editing) and ask for the answer, now or once the daemon is ready.
+        """Add ``text`` (with ``attachments``) as the user's turn, replacing the conversation
+        from the edited turn if editing, and ask for the answer, now or once the daemon is
+        ready.
 
         ``attachments``: refs to bytes already kept in the store's blobs (kept when they
-        were attached); the conversation is recorded as using them."""
-        if self.busy:
-            raise SessionBusy("an answer is still coming")
-        if self._editing is not None:
-            index = self.conversation.turns.index(self._editing)
-            self.saver.truncate(self.conversation, self.conversation.truncate(index))
-            self._set_editing(None)
-        self.params, self.grammar = params, grammar
+        were attached); saving the turn records that the conversation uses them."""
+        self._check_idle()
+        self._drop_edited_turns()
         with contextlib.suppress(Exception):  # prompt history is a convenience
             self.store.add_prompt(text)
         turn = self.conversation.add_user(text)
         turn.attachments = list(attachments)
+        self._send_turn(turn, options)
+        return turn
+
+    def answer_tool_call(self, tool_call_id: str, text: str, options: RequestOptions) -> Turn:
+        """Answer the model's tool call ``tool_call_id`` with ``text`` (a person playing the
+        tool) and ask for the answer that continues from it, as :meth:`send` does."""
+        self._check_idle()
+        if not any(
+            call.tool_call_id == tool_call_id
+            for turn in self.conversation.turns
+            if turn.role == "assistant" and turn.state is TurnState.COMPLETE
+            for call in turn.tool_calls
+        ):
+            raise ValueError(f"no complete answer made the tool call {tool_call_id!r}")
+        self._drop_edited_turns()
+        turn = self.conversation.add_tool_result(tool_call_id, text)
+        self._send_turn(turn, options)
+        return turn
+
+    def _check_idle(self) -> None:
+        if self.busy:
+            raise SessionBusy("an answer is still coming")
+
+    def _drop_edited_turns(self) -> None:
+        if self._editing is not None:
+            index = self.conversation.turns.index(self._editing)
+            self.saver.truncate(self.conversation, self.conversation.truncate(index))
+            self._set_editing(None)
+
+    def _send_turn(self, turn: Turn, options: RequestOptions) -> None:
+        self.options = options
         self.saver.save_turn(self.conversation, turn)
-        if attachments and self.conversation.store_id is not None:
-            with contextlib.suppress(StoreError):  # the bytes are kept either way
-                self.store.use_attachments(
-                    self.conversation.store_id, [(ref.sha256, ref.size) for ref in attachments]
-                )
         # The settings this prompt goes out with, also for a conversation created just now
         # (its settings had nowhere to go before its first turn).
-        self.saver.save_settings(self.conversation, params.wire_fields(), grammar)
+        self.saver.save_settings(self.conversation, options)
         self._answer_or_queue(turn, regenerate=False)
-        return turn
 
     def can_regenerate(self) -> bool:
         return self.conversation.last_user_index() is not None
 
-    def regenerate(self, params: SamplingParams, grammar: str = "") -> None:
+    def regenerate(self, options: RequestOptions) -> None:
         """Ask again from the last prompt: the turns after it are dropped."""
-        if self.busy:
-            raise SessionBusy("an answer is still coming")
+        self._check_idle()
         index = self.conversation.last_user_index()
         if index is None:
             raise ValueError("nothing to regenerate: no prompt yet")
-        self.params, self.grammar = params, grammar
+        self.options = options
         removed = self.conversation.truncate(index + 1)
         self.saver.truncate(self.conversation, removed)
         self._set_editing(None)
@@ -343,16 +404,23 @@ class ChatSession:
         self._emit(PromptReleased(turn))
         self._emit(TurnsChanged())
 
-    def next_request_line(self, params: SamplingParams, grammar: str, prompt: str) -> str:
-        """The exact line the next send of ``prompt`` would write (the API key never
-        appears in it): an edit drops the turns from the edited one on."""
+    def next_request_line(
+        self,
+        options: RequestOptions,
+        prompt: str,
+        *,
+        attachments: Sequence[AttachmentRef] = (),
+    ) -> str:
+        """The exact request the next send of ``prompt`` would write on this daemon's wire
+        (:func:`~inferd_tui.proto.preview.request_preview`; the API key never appears in
+        it): an edit drops the turns from the edited one on."""
         turns = self.conversation.turns
         if self._editing is not None:
             turns = turns[: turns.index(self._editing)]
         draft = Conversation(system_prompt=self.conversation.system_prompt, turns=list(turns))
-        draft.add_user(prompt)
-        request = draft.to_request(params, grammar=grammar, request_id="<id>")
-        return encode_request(request).decode("utf-8").rstrip("\n")
+        draft.add_user(prompt).attachments = list(attachments)
+        request = draft.to_chat_request(options, request_id="<id>")
+        return request_preview(request, self.profile.wire, blob_sizes=_blob_sizes(draft))
 
     # --- stopping and editing ----------------------------------------------------------
 
@@ -401,14 +469,13 @@ class ChatSession:
         self.conversation = Conversation(system_prompt=self.conversation.system_prompt)
         self._emit(TurnsChanged())
 
-    def open(self, conversation_id: int) -> tuple[dict[str, Any], str]:
-        """Open a stored conversation; return its sampling fields (as on the wire) and
-        grammar."""
+    def open(self, conversation_id: int) -> RequestOptions:
+        """Open a stored conversation; return the options it was last sent with."""
         self._leave_conversation()
-        conversation, params, grammar = self.saver.load(conversation_id)
+        conversation, options = self.saver.load(conversation_id)
         self.conversation = conversation
         self._emit(TurnsChanged())
-        return params, grammar
+        return options
 
     def _leave_conversation(self) -> None:
         if self._live is not None:
@@ -448,9 +515,9 @@ class ChatSession:
         """Sent with every later request; saved with the settings (:meth:`save_settings`)."""
         self.conversation.system_prompt = text
 
-    def save_settings(self, params: SamplingParams, grammar: str) -> None:
-        """Keep the system prompt, sampling fields and grammar with the conversation."""
-        self.saver.save_settings(self.conversation, params.wire_fields(), grammar)
+    def save_settings(self, options: RequestOptions) -> None:
+        """Keep the system prompt and the request options with the conversation."""
+        self.saver.save_settings(self.conversation, options)
 
     def recent_prompts(self, limit: int) -> list[str]:
         """Earlier prompts, oldest first (none if the store cannot say)."""
@@ -461,9 +528,10 @@ class ChatSession:
     # --- answering ---------------------------------------------------------------------
 
     def _start_answer(self) -> None:
-        # Only called when ready: a v2-only daemon is never ready, so nothing goes out to it.
-        request = self.conversation.to_request(
-            self.params, grammar=self.grammar, request_id=self.client.new_request_id()
+        request = self.conversation.to_chat_request(
+            self.options,
+            request_id=self.client.new_request_id(),
+            load_attachment=self._load_attachment,
         )
         answer = self.conversation.begin_answer(request, now=self._clock())
         self.saver.save_turn(self.conversation, answer)
@@ -477,13 +545,12 @@ class ChatSession:
 
         self._spawn(job)
 
-    async def _answer(self, answer: Turn, request: Request, scope: anyio.CancelScope) -> None:
+    async def _answer(self, answer: Turn, request: ChatRequest, scope: anyio.CancelScope) -> None:
         with scope:
             try:
                 await self._stream_with_retries(answer, request)
-                if answer.grammar and answer.state is TurnState.COMPLETE:
-                    self._emit(TurnChanged(answer))  # shown before it is checked
-                    await self._check_grammar(answer)
+                if answer.state is TurnState.COMPLETE:
+                    await self._check_answer(answer)
             except anyio.get_cancelled_exc_class():
                 self.conversation.fail(answer, TurnState.CANCELLED, now=self._clock())
                 raise
@@ -503,7 +570,7 @@ class ChatSession:
         if then is not None:  # the user left this conversation mid-answer
             then()
 
-    async def _stream_with_retries(self, answer: Turn, request: Request) -> None:
+    async def _stream_with_retries(self, answer: Turn, request: ChatRequest) -> None:
         """Stream the answer; ``queue_full`` is retried after a countdown."""
         retry = 1
         while True:
@@ -517,11 +584,12 @@ class ChatSession:
             retry += 1
             self._restart(answer)
 
-    async def _stream(self, answer: Turn, request: Request) -> None:
-        """The one place the client's frames become changes of the answer."""
-        async with contextlib.aclosing(self.client.generate(request)) as frames:
-            async for frame in frames:
-                self.conversation.apply(answer, frame, now=self._clock())
+    async def _stream(self, answer: Turn, request: ChatRequest) -> None:
+        """The one place the client's answer events become changes of the answer."""
+        # chat() refuses what this daemon cannot take (UnsupportedByDaemon) before sending.
+        async with contextlib.aclosing(self.client.chat(request)) as events:
+            async for event in events:
+                self.conversation.apply(answer, event, now=self._clock())
                 self.saver.checkpoint(answer)  # at most once a second
                 self._emit(AnswerStreamed(answer))
 
@@ -536,9 +604,33 @@ class ChatSession:
         answer.state = TurnState.STREAMING
         answer.error_code = answer.error_message = None
         answer.content = ""
+        answer.thinking, answer.thinking_deltas = "", 0
+        answer.tool_calls = []
+        answer.tool_choice_unsatisfied = False
         answer.started_at, answer.first_token_at, answer.finished_at = self._clock(), None, None
         answer.touch()
         self._emit(RetryStarted(answer))
+
+    async def _check_answer(self, answer: Turn) -> None:
+        """Check a complete answer against what constrained it: its GBNF grammar (v1), or
+        its JSON schema (0.5+; not checked when it stopped early or only called tools)."""
+        if answer.grammar:
+            self._emit(TurnChanged(answer))  # shown before it is checked
+            await self._check_grammar(answer)
+        if answer.response_schema is not None and answer.stop_kind not in _UNCHECKED_STOPS:
+            self._emit(TurnChanged(answer))
+            await self._check_schema(answer)
+
+    async def _check_schema(self, answer: Turn) -> None:
+        """✓ or ✗ with the validator's path and message. Parsing and validating a long
+        answer takes a while, so it runs in a worker thread."""
+        if len(answer.content) > SCHEMA_CHECK_LIMIT or answer.response_schema is None:
+            return
+        schema, content = answer.response_schema, answer.content
+        problem = await anyio.to_thread.run_sync(lambda: _schema_problem(schema, content))
+        answer.schema_match = problem is None
+        answer.schema_problem = problem
+        answer.touch()
 
     async def _check_grammar(self, answer: Turn) -> None:
         """Whether a constrained answer matches its grammar (✓/✗). Matching is CPU work,
@@ -563,6 +655,37 @@ class ChatSession:
             if index is not None:
                 resend = self.conversation.turns[index]
         self._emit(AnswerFinished(answer, resend))
+
+
+#: Answers not checked against their schema: cut off (◌), or a tool call instead of text.
+_UNCHECKED_STOPS = frozenset({"max_tokens", "tool_use"})
+
+
+def _schema_problem(schema: dict[str, Any], text: str) -> str | None:
+    """Why ``text`` does not satisfy ``schema``; a schema the validator cannot use is a
+    problem too (said, not raised: the answer stands)."""
+    from inferd_tui.structured import answer_problem
+
+    try:
+        return answer_problem(schema, text)
+    except Exception as exc:  # jsonschema raises its own types for a broken schema
+        return f"the schema could not be used: {type(exc).__name__}: {exc}"
+
+
+def _blob_sizes(conversation: Conversation) -> dict[str, int]:
+    """Each attachment's byte count under the id it is sent with (the preview has none of
+    the bytes themselves)."""
+    sizes: dict[str, int] = {}
+    counts = {"image": 0, "audio": 0}
+    for turn in conversation.turns:
+        if turn.role != "user" or turn.tool_result_for is not None:
+            continue
+        if turn.state not in {TurnState.COMPLETE, TurnState.QUEUED}:
+            continue
+        for ref in turn.attachments:
+            counts[ref.kind] += 1
+            sizes[attachment_id_for(ref.kind, counts[ref.kind])] = ref.size
+    return sizes
 
 
 def _match_grammar(grammar: str, text: str) -> MatchResult | None:

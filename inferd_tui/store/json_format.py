@@ -1,8 +1,11 @@
 """The JSON export format: writing a conversation out, and reading (validating) one back in.
 
 The JSON export is the one that round-trips: each turn keeps its exact request parameters
-and grammar. Anything read back is untrusted, so `parse_export` checks every field and
-reports the first problem with where it is (`turns[3].prompt_tokens: expected int or null`).
+and grammar, and (version 2) its thinking, tool calls, tool result pairing, attachment refs
+and JSON-schema check; the conversation its request options. Version 1 files (before
+these) still import. Anything read back is untrusted, so `parse_export` checks every field
+and reports the first problem with where it is (`turns[3].prompt_tokens: expected int or
+null`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,21 @@ from inferd_tui.store.schema import TURN_COLUMNS
 from inferd_tui.text_safety import without_lone_surrogates
 
 EXPORT_FORMAT: Final = "inferd-tui.conversation"
-EXPORT_VERSION: Final = 1
+#: 2 added thinking, tool calls and results, attachment refs, schema checks and options.
+EXPORT_VERSION: Final = 2
+#: What an attachment ref holds (conversation.AttachmentRef's fields), and their types.
+ATTACHMENT_FIELDS: Final[dict[str, tuple[type, ...]]] = {
+    "kind": (str,),
+    "name": (str,),
+    "sha256": (str,),
+    "size": (int,),
+    "width": (int,),
+    "height": (int,),
+    "original_width": (int,),
+    "original_height": (int,),
+    "sample_rate": (int,),
+    "duration_s": (int, float),
+}
 
 
 #: An embedded attachment is refused past this many bytes (one BLOB frame's cap).
@@ -58,6 +75,7 @@ def export_document(
             "system_prompt": conversation.system_prompt,
             "params": clean_params(conversation.params),
             "grammar": conversation.grammar,
+            "options": conversation.options,
             "created_at": conversation.created_at.isoformat(),
             "updated_at": conversation.updated_at.isoformat(),
         },
@@ -89,6 +107,14 @@ def _turn_to_export(turn: TurnRecord) -> dict[str, Any]:
         else clean_params(turn.request_params, TURN_REQUEST_FIELDS),
         "grammar_match": turn.grammar_match,
         "grammar_match_offset": turn.grammar_match_offset,
+        "thinking": turn.thinking,
+        "tool_calls": turn.tool_calls,
+        "tool_choice_unsatisfied": turn.tool_choice_unsatisfied,
+        "response_schema": turn.response_schema,
+        "schema_match": turn.schema_match,
+        "schema_problem": turn.schema_problem,
+        "tool_result_for": turn.tool_result_for,
+        "attachments": turn.attachments,
         "created_at": turn.created_at.isoformat(),
         "updated_at": turn.updated_at.isoformat(),
     }
@@ -145,6 +171,53 @@ def _params(value: Any, where: str, fields: Sequence[str]) -> dict[str, Any]:
     return params
 
 
+def _object(obj: Mapping[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    _expect(value is None or isinstance(value, dict), f"{where}.{key}", "expected an object")
+    return cast("dict[str, Any] | None", value)
+
+
+def _tool_calls(obj: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+    value = obj.get("tool_calls")
+    value = [] if value is None else value
+    _expect(isinstance(value, list), f"{where}.tool_calls", "expected a list")
+    calls: list[dict[str, Any]] = []
+    for index, call in enumerate(cast(list[Any], value)):
+        here = f"{where}.tool_calls[{index}]"
+        _expect(isinstance(call, dict), here, "expected an object")
+        call_in = cast(dict[str, Any], call)
+        calls.append(
+            {
+                "tool_call_id": _text(call_in, "tool_call_id", here),
+                "name": _text(call_in, "name", here),
+                "input": call_in.get("input"),
+            }
+        )
+    return calls
+
+
+def _attachments(obj: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+    value = obj.get("attachments")
+    value = [] if value is None else value
+    _expect(isinstance(value, list), f"{where}.attachments", "expected a list")
+    refs: list[dict[str, Any]] = []
+    for index, ref in enumerate(cast(list[Any], value)):
+        here = f"{where}.attachments[{index}]"
+        _expect(isinstance(ref, dict), here, "expected an object")
+        ref_in = cast(dict[str, Any], ref)
+        _expect(ref_in.get("kind") in ("image", "audio"), f"{here}.kind", "expected image or audio")
+        for name in ("name", "sha256", "size"):
+            _expect(ref_in.get(name) is not None, f"{here}.{name}", "missing")
+        refs.append(
+            {
+                name: _optional(ref_in, name, kinds, here)
+                for name, kinds in ATTACHMENT_FIELDS.items()
+                if ref_in.get(name) is not None
+            }
+        )
+    return refs
+
+
 def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Validate an export document; values come back ready to insert (timestamps as floats)."""
     try:
@@ -180,6 +253,7 @@ def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             conversation_in.get("params", {}), "conversation.params", SAMPLING_FIELDS
         ),
         "grammar": _text(conversation_in, "grammar", "conversation", ""),
+        "options": _object(conversation_in, "options", "conversation") or {},
         "created_at": _timestamp(conversation_in, "created_at", "conversation"),
         "updated_at": _timestamp(conversation_in, "updated_at", "conversation"),
     }
@@ -216,6 +290,16 @@ def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 else _params(request, f"{where}.request_params", TURN_REQUEST_FIELDS),
                 "grammar_match": _optional(turn_in, "grammar_match", (bool,), where),
                 "grammar_match_offset": _optional(turn_in, "grammar_match_offset", (int,), where),
+                "thinking": _text(turn_in, "thinking", where, ""),
+                "tool_calls": _tool_calls(turn_in, where),
+                "tool_choice_unsatisfied": bool(
+                    _optional(turn_in, "tool_choice_unsatisfied", (bool,), where)
+                ),
+                "response_schema": _object(turn_in, "response_schema", where),
+                "schema_match": _optional(turn_in, "schema_match", (bool,), where),
+                "schema_problem": _optional(turn_in, "schema_problem", (str,), where),
+                "tool_result_for": _optional(turn_in, "tool_result_for", (str,), where),
+                "attachments": _attachments(turn_in, where),
                 "created_at": _timestamp(turn_in, "created_at", where),
                 "updated_at": _timestamp(turn_in, "updated_at", where),
             }
@@ -287,7 +371,7 @@ def insert_imported(
     """
     cursor = conn.execute(
         "INSERT INTO conversations (title, system_prompt, params, grammar,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        " created_at, updated_at, options) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             conversation["title"],
             conversation["system_prompt"],
@@ -295,13 +379,15 @@ def insert_imported(
             conversation["grammar"],
             conversation["created_at"],
             conversation["updated_at"],
+            json.dumps(conversation["options"]),
         ),
     )
     new_id = cast(int, cursor.lastrowid)
     for position, turn in enumerate(turns):
         conn.execute(
             f"INSERT INTO turns ({TURN_COLUMNS}) VALUES"
-            " (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new_id,
                 position,
@@ -321,6 +407,14 @@ def insert_imported(
                 turn["grammar_match_offset"],
                 turn["created_at"],
                 turn["updated_at"],
+                turn["thinking"],
+                json.dumps(turn["tool_calls"]) if turn["tool_calls"] else None,
+                turn["tool_result_for"],
+                int(turn["tool_choice_unsatisfied"]),
+                None if turn["response_schema"] is None else json.dumps(turn["response_schema"]),
+                None if turn["schema_match"] is None else int(turn["schema_match"]),
+                turn["schema_problem"],
+                json.dumps(turn["attachments"]) if turn["attachments"] else None,
             ),
         )
     return new_id

@@ -23,6 +23,41 @@ def _fence(text: str, info: str = "") -> str:
     return f"{ticks}{info}\n{text}\n{ticks}"
 
 
+def _code(text: str) -> str:
+    """Inline code that untrusted text cannot close (a longer backtick run around it)."""
+    text = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _attachment_line(ref: Mapping[str, Any]) -> str:
+    size = ref.get("size")
+    parts = [f"{ref.get('kind', 'attachment')} {_code(str(ref.get('name', '')))}"]
+    if isinstance(size, int):
+        parts.append(f"{size:,} bytes")
+    if ref.get("width") and ref.get("height"):
+        parts.append(f"{ref['width']}×{ref['height']}")
+    if ref.get("duration_s"):
+        parts.append(f"{ref['duration_s']:.1f} s")
+    parts.append(f"sha256 {_code(str(ref.get('sha256', '')))}")
+    return "- Attached: " + ", ".join(parts)
+
+
+def _after_text(turn: TurnRecord) -> list[str]:
+    """What follows a turn's text: its attachments, and the tool calls an answer made."""
+    lines = [_attachment_line(ref) for ref in turn.attachments]
+    if lines:
+        lines.append("")
+    for call in turn.tool_calls:
+        name, call_id = str(call.get("name", "")), str(call.get("tool_call_id", ""))
+        arguments = json.dumps(call.get("input"), ensure_ascii=False, indent=2)
+        lines += [f"**Tool call** {_code(name)} ({_code(call_id)})", "", _fence(arguments, "json")]
+        lines.append("")
+    return lines
+
+
 def render_markdown(conversation: ConversationRecord, turns: Sequence[TurnRecord]) -> str:
     """A readable Markdown transcript (the JSON export is the one that round-trips)."""
     lines = [f"# {conversation.title}", ""]
@@ -38,7 +73,15 @@ def render_markdown(conversation: ConversationRecord, turns: Sequence[TurnRecord
         if turn.role == "marker":
             lines += [f"> *{' '.join(turn.content.split())}*", ""]
             continue
-        lines += [f"## {turn.role.capitalize()}", "", turn.content, ""]
+        if turn.tool_result_for is not None:
+            lines += [f"## Tool result for {_code(turn.tool_result_for)}", ""]
+        else:
+            lines += [f"## {turn.role.capitalize()}", ""]
+        if turn.thinking:  # before the answer it led to
+            lines += ["**Thinking**", "", _fence(turn.thinking, "text"), ""]
+        if turn.content or not (turn.tool_calls or turn.thinking):
+            lines += [turn.content, ""]
+        lines += _after_text(turn)
         details = _turn_details(turn)
         if details:
             lines += [f"*{' · '.join(details)}*", ""]
@@ -72,4 +115,13 @@ def _turn_details(turn: TurnRecord) -> list[str]:
         details.append("fits the grammar so far, incomplete")  # as the transcript says
     elif turn.grammar_match is False:
         details.append(f"leaves the grammar at offset {turn.grammar_match_offset}")
+    if turn.response_schema is not None:
+        if turn.schema_match:
+            details.append("matches its JSON schema")
+        elif turn.schema_match is False:
+            details.append(f"breaks its JSON schema: {turn.schema_problem or ''}".rstrip(": "))
+        elif turn.state == "complete":
+            details.append("not checked against its JSON schema")
+    if turn.tool_choice_unsatisfied:
+        details.append("tool_choice required a tool call, but none came")
     return details

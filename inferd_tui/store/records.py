@@ -41,6 +41,9 @@ class ConversationRecord:
     grammar: str
     created_at: datetime
     updated_at: datetime
+    # The request options beyond sampling and grammar (RequestOptions.stored(): a JSON
+    # schema, the thinking switch, tools, tool_choice).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,17 @@ class TurnRecord:
     grammar_match_offset: int | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Answers on the v2 wires: reasoning, tool calls ({tool_call_id, name, input}), and the
+    # JSON schema the answer was asked to follow with the check's outcome.
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice_unsatisfied: bool = False
+    response_schema: dict[str, Any] | None = None
+    schema_match: bool | None = None
+    schema_problem: str | None = None
+    # User turns: the tool call this turn answers, and what was attached (refs by sha256).
+    tool_result_for: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,9 +82,28 @@ END;
 INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
 """
 
-# Schema 3: which conversation uses which attachment blob (store/attachments.py), so
-# deleting a conversation deletes the bytes no other conversation uses.
+# Schema 3: what v2 answers carry besides text, and the request options beyond sampling
+# and grammar. Every column has a default that reads as "nothing of the kind", so turns
+# written before keep meaning what they meant. JSON columns: `tool_calls` a list of
+# {tool_call_id, name, input}; `attachments` a list of attachment refs (kind, name, sha256,
+# size, …; the bytes are kept elsewhere by sha256); `response_schema` the schema the answer
+# was asked to follow; `conversations.options` RequestOptions.stored().
 _SCHEMA_3: Final = """
+ALTER TABLE conversations ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE turns ADD COLUMN thinking TEXT NOT NULL DEFAULT '';
+ALTER TABLE turns ADD COLUMN tool_calls TEXT;
+ALTER TABLE turns ADD COLUMN tool_result_for TEXT;
+ALTER TABLE turns ADD COLUMN tool_choice_unsatisfied INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE turns ADD COLUMN response_schema TEXT;
+ALTER TABLE turns ADD COLUMN schema_match INTEGER;
+ALTER TABLE turns ADD COLUMN schema_problem TEXT;
+ALTER TABLE turns ADD COLUMN attachments TEXT;
+"""
+
+# Schema 4: which conversation uses which attachment blob (store/attachments.py), so
+# deleting a conversation deletes the bytes no other conversation uses. Filled in from the
+# refs turns already keep (schema 3), when a file has any.
+_SCHEMA_4: Final = """
 CREATE TABLE attachment_uses (
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
     sha256 TEXT NOT NULL,
@@ -92,18 +111,29 @@ CREATE TABLE attachment_uses (
     PRIMARY KEY (conversation_id, sha256)
 );
 CREATE INDEX attachment_uses_by_hash ON attachment_uses(sha256);
+INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)
+    SELECT turns.conversation_id, json_extract(ref.value, '$.sha256'),
+           json_extract(ref.value, '$.size')
+    FROM turns, json_each(turns.attachments) AS ref
+    WHERE turns.attachments IS NOT NULL AND json_valid(turns.attachments)
+      AND json_type(ref.value, '$.sha256') = 'text'
+      AND json_type(ref.value, '$.size') = 'integer';
 """
 
 # MIGRATIONS[n] takes a database at user_version n to n + 1.
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 TURN_COLUMNS: Final = (
     "id, conversation_id, position, role, content, state, error_code, error_message,"
     " prompt_tokens, completion_tokens, stop_reason, backend, time_to_first_token_s,"
-    " tokens_per_s, request_params, grammar_match, grammar_match_offset, created_at, updated_at"
+    " tokens_per_s, request_params, grammar_match, grammar_match_offset, created_at, updated_at,"
+    " thinking, tool_calls, tool_result_for, tool_choice_unsatisfied, response_schema,"
+    " schema_match, schema_problem, attachments"
 )
-CONVERSATION_COLUMNS: Final = "id, title, system_prompt, params, grammar, created_at, updated_at"
+CONVERSATION_COLUMNS: Final = (
+    "id, title, system_prompt, params, grammar, created_at, updated_at, options"
+)
 
 
 def check_version(conn: sqlite3.Connection, path: Path | None) -> int:
@@ -171,6 +201,20 @@ def _json_or_none(text: str | None) -> dict[str, Any] | None:
     return None if text is None else cast(dict[str, Any], json.loads(text))
 
 
+def _json_list(text: str | None) -> list[dict[str, Any]]:
+    """A JSON list of objects from a column; anything else reads as none."""
+    if text is None:
+        return []
+    value = json.loads(text)
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def row_to_turn(row: Sequence[Any]) -> TurnRecord:
     return TurnRecord(
         id=row[0],
@@ -188,10 +232,18 @@ def row_to_turn(row: Sequence[Any]) -> TurnRecord:
         time_to_first_token_s=row[12],
         tokens_per_s=row[13],
         request_params=_json_or_none(row[14]),
-        grammar_match=None if row[15] is None else bool(row[15]),
+        grammar_match=_flag(row[15]),
         grammar_match_offset=row[16],
         created_at=_ts(row[17]),
         updated_at=_ts(row[18]),
+        thinking=row[19],
+        tool_calls=_json_list(row[20]),
+        tool_result_for=row[21],
+        tool_choice_unsatisfied=bool(row[22]),
+        response_schema=_json_or_none(row[23]),
+        schema_match=_flag(row[24]),
+        schema_problem=row[25],
+        attachments=_json_list(row[26]),
     )
 
 
@@ -204,6 +256,7 @@ def row_to_conversation(row: Sequence[Any]) -> ConversationRecord:
         grammar=row[4],
         created_at=_ts(row[5]),
         updated_at=_ts(row[6]),
+        options=json.loads(row[7]),
     )
 
 

@@ -278,6 +278,10 @@ class Store:
     def set_grammar(self, conversation_id: int, grammar: str) -> None:
         self._update_conversation(conversation_id, "grammar", grammar)
 
+    def set_options(self, conversation_id: int, options: Mapping[str, Any]) -> None:
+        """The request options beyond sampling and grammar (``RequestOptions.stored()``)."""
+        self._update_conversation(conversation_id, "options", json.dumps(dict(options)))
+
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete the conversation, its turns, and the attachments no other one uses."""
 
@@ -328,20 +332,6 @@ class Store:
         )
         return digest
 
-    def use_attachments(self, conversation_id: int, kept: Sequence[tuple[str, int]]) -> None:
-        """Record that the conversation uses bytes already kept (`blobs.put`) as
-        (sha256, size): a prompt's attachments, prepared and kept before it was sent."""
-        rows = [(conversation_id, sha, size) for sha, size in kept if is_sha256(sha)]
-        if not rows:
-            return
-        self._write(
-            lambda conn: conn.executemany(
-                "INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)"
-                " VALUES (?, ?, ?)",
-                rows,
-            )
-        )
-
     def attachment(self, sha256: str, size: int | None = None) -> bytes:
         """The bytes kept under `sha256`, checked against it (and `size`, if given);
         `AttachmentMissing` if they are gone or damaged."""
@@ -368,8 +358,15 @@ class Store:
         *,
         state: TurnState = "complete",
         request_params: Mapping[str, Any] | None = None,
+        tool_result_for: str | None = None,
+        attachments: Sequence[Mapping[str, Any]] = (),
+        response_schema: Mapping[str, Any] | None = None,
     ) -> TurnRecord:
-        """Append a turn (the user's prompt when sent; the assistant's as "streaming")."""
+        """Append a turn (the user's prompt when sent; the assistant's as "streaming").
+
+        A user turn may answer a tool call (``tool_result_for``) and carry ``attachments``
+        (refs: kind, name, sha256, size, …); an answer records the JSON schema it was asked
+        to follow."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         if state not in TURN_STATES:
@@ -386,7 +383,8 @@ class Store:
             ).fetchone()
             cursor = conn.execute(
                 "INSERT INTO turns (conversation_id, position, role, content, state,"
-                " request_params, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " request_params, created_at, updated_at, tool_result_for, attachments,"
+                " response_schema) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     position,
@@ -396,11 +394,15 @@ class Store:
                     None if request is None else json.dumps(request),
                     now,
                     now,
+                    tool_result_for,
+                    json.dumps([dict(ref) for ref in attachments]) if attachments else None,
+                    None if response_schema is None else json.dumps(dict(response_schema)),
                 ),
             )
             conn.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
             )
+            _record_uses(conn, conversation_id, attachments)
             return cast(int, cursor.lastrowid)
 
         try:
@@ -409,13 +411,22 @@ class Store:
             raise NotFound(f"no conversation {conversation_id}") from exc
         return self.get_turn(turn_id)
 
-    def checkpoint_turn(self, turn_id: int, content: str) -> None:
-        """Save a streaming turn's text so far; cheap enough to call every second."""
+    def checkpoint_turn(self, turn_id: int, content: str, thinking: str | None = None) -> None:
+        """Save a streaming turn's text (and thinking) so far; cheap enough to call every
+        second."""
         now = self._now()
+        if thinking is None:
+            self._write(
+                lambda conn: conn.execute(
+                    "UPDATE turns SET content = ?, updated_at = ? WHERE id = ?",
+                    (content, now, turn_id),
+                )
+            )
+            return
         self._write(
             lambda conn: conn.execute(
-                "UPDATE turns SET content = ?, updated_at = ? WHERE id = ?",
-                (content, now, turn_id),
+                "UPDATE turns SET content = ?, thinking = ?, updated_at = ? WHERE id = ?",
+                (content, thinking, now, turn_id),
             )
         )
 
@@ -435,8 +446,14 @@ class Store:
         tokens_per_s: float | None = None,
         grammar_match: bool | None = None,
         grammar_match_offset: int | None = None,
+        thinking: str = "",
+        tool_calls: Sequence[Mapping[str, Any]] = (),
+        tool_choice_unsatisfied: bool = False,
+        schema_match: bool | None = None,
+        schema_problem: str | None = None,
     ) -> TurnRecord:
-        """Record a turn's final text and outcome (done, error, cancel, interruption)."""
+        """Record a turn's final text and outcome (done, error, cancel, interruption), with
+        its thinking, tool calls and the check against its JSON schema."""
         if state not in TURN_STATES:
             raise ValueError(f"unknown turn state {state!r}")
         now = self._now()
@@ -446,7 +463,9 @@ class Store:
                 "UPDATE turns SET content = ?, state = ?, error_code = ?, error_message = ?,"
                 " prompt_tokens = ?, completion_tokens = ?, stop_reason = ?, backend = ?,"
                 " time_to_first_token_s = ?, tokens_per_s = ?, grammar_match = ?,"
-                " grammar_match_offset = ?, updated_at = ? WHERE id = ?",
+                " grammar_match_offset = ?, thinking = ?, tool_calls = ?,"
+                " tool_choice_unsatisfied = ?, schema_match = ?, schema_problem = ?,"
+                " updated_at = ? WHERE id = ?",
                 (
                     content,
                     state,
@@ -460,6 +479,11 @@ class Store:
                     tokens_per_s,
                     None if grammar_match is None else int(grammar_match),
                     grammar_match_offset,
+                    thinking,
+                    json.dumps([dict(call) for call in tool_calls]) if tool_calls else None,
+                    int(tool_choice_unsatisfied),
+                    None if schema_match is None else int(schema_match),
+                    schema_problem,
                     now,
                     turn_id,
                 ),
@@ -633,11 +657,34 @@ class Store:
 
         def insert(conn: sqlite3.Connection) -> int:
             new_id = insert_imported(conn, conversation, turns)
-            conn.executemany(
-                "INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)"
-                " VALUES (?, ?, ?)",
-                [(new_id, sha, len(data)) for sha, data in attachments.items()],
+            # What its turns refer to, embedded or not (bytes already kept here still count).
+            for turn in turns:
+                _record_uses(conn, new_id, turn.get("attachments") or ())
+            _record_uses(
+                conn,
+                new_id,
+                [{"sha256": sha, "size": len(data)} for sha, data in attachments.items()],
             )
             return new_id
 
         return self._write(insert)
+
+
+def _record_uses(
+    conn: sqlite3.Connection, conversation_id: int, refs: Sequence[Mapping[str, Any]]
+) -> None:
+    """The conversation uses these attachments (refs: sha256 and size), inside the caller's
+    transaction; a ref without a valid hash or size names no bytes and is skipped."""
+    rows = [
+        (conversation_id, ref["sha256"], ref["size"])
+        for ref in refs
+        if is_sha256(ref.get("sha256"))
+        and isinstance(ref.get("size"), int)
+        and not isinstance(ref.get("size"), bool)
+    ]
+    if rows:
+        conn.executemany(
+            "INSERT OR IGNORE INTO attachment_uses (conversation_id, sha256, size)"
+            " VALUES (?, ?, ?)",
+            rows,
+        )

@@ -4,6 +4,11 @@ The app runs three long-lived workers (async, on Textual's own loop, never threa
 the in-process stand-in daemon for ``--demo``, the admin-socket watcher (Pattern B), and
 the inference connector (Pattern A, restarted whenever the daemon announces ``ready``).
 Everything they learn is folded into one reactive :class:`DaemonState`.
+
+The connector first chooses the wire (:func:`~inferd_tui.client.wire.choose_wire`: v1,
+v2 NDJSON or the 0.4+ length-prefixed wire), again on every ``ready``: a daemon may have
+been replaced by another release. A new choice means a new :class:`Client`, handed to
+every screen (``on_client_changed``).
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from inferd_tui.client import AdminNotice, Client, RetryNotice, watch_admin
+from inferd_tui.client.wire import WireChoice, choose_wire
 from inferd_tui.daemon_state import DaemonState
-from inferd_tui.proto import AdminEvent, AdminStatus, InferdError
+from inferd_tui.proto import AdminEvent, AdminStatus, IncompatibleDaemon, InferdError
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.shared import AdminItem, AppConfig
@@ -115,15 +121,11 @@ class InferdApp(App[None]):
         self.post_to_screens(AdminItem(event, None, self.config.wall_clock(), state, previous))
         if event.status == AdminStatus.READY and previous.kind != "ready":
             self._connect_inference()
-        elif (
-            event.status
-            in {
-                AdminStatus.RESTARTING,
-                AdminStatus.DRAINING,
-                AdminStatus.STARTING,
-            }
-            or state.kind == "v2_only"
-        ):
+        elif event.status in {
+            AdminStatus.RESTARTING,
+            AdminStatus.DRAINING,
+            AdminStatus.STARTING,
+        }:
             self._drop_inference()
 
     def fold_admin_notice(self, notice: AdminNotice) -> None:
@@ -149,8 +151,15 @@ class InferdApp(App[None]):
     @work(group="inference", exclusive=True, exit_on_error=False)
     async def _connect_inference(self) -> None:
         await self._demo_started.wait()
-        if self.daemon_state.kind == "v2_only":
+        try:
+            choice = await choose_wire(self.config.resolution, wire=self.config.wire)
+        except IncompatibleDaemon as exc:  # --wire v1 on a 0.4+ daemon, or v2 on a 0.1
+            self.daemon_state = self.daemon_state.with_wire_problem(
+                self.client.address, exc.hint, self._now()
+            )
+            self.notify(exc.hint, title=exc.title, severity="error", timeout=15)
             return
+        await self._use_wire(choice)
         address = self.client.address
 
         def on_retry(notice: RetryNotice) -> None:
@@ -166,6 +175,23 @@ class InferdApp(App[None]):
             )
             return
         self.daemon_state = self.daemon_state.with_inference_connected(address, self._now())
+
+    async def _use_wire(self, choice: WireChoice) -> None:
+        """Speak ``choice``'s wire from now on: a new client when it differs from the one in
+        use (the old one's idle connection is closed), handed to every screen."""
+        self.daemon_state = self.daemon_state.with_wire(
+            choice.wire, choice.eras.describe(), self._now()
+        )
+        current = self.client
+        if current.endpoint == choice.endpoint and current.profile == choice.profile:
+            return
+        self.client = Client.from_resolution(self.config.resolution, choice=choice)
+        self.client.wire_choice = choice
+        for screen in self.screen_stack:
+            handler = getattr(screen, "on_client_changed", None)
+            if handler is not None:
+                handler(self.client)
+        await current.aclose()
 
     def _drop_inference(self) -> None:
         """The daemon is going away or reloading: forget the idle connection."""

@@ -65,8 +65,15 @@ KEYS: dict[str, KeyGroup] = {
             Key("ctrl+l", "conversations", "Chats", id="conversations", show=False),
             Key("ctrl+r", "history_search", "Search prompts", id="history-search", show=False),
             Key("f8", "presets", "Presets", id="presets", show=False),
-            # Not Ctrl+O (events) or Ctrl+A/E/D/U/K/W (the prompt box edits with them).
-            Key("ctrl+b", "attach_file", "Attach", id="attach-file", show=False),
+            # F-keys and Ctrl+F: the prompt box (a TextArea) takes F6/F7 and most Ctrl keys,
+            # and Ctrl+B is tmux's prefix. "F" as in function call.
+            Key("f10", "toggle_thinking", "Thinking", id="toggle-thinking", show=False),
+            Key(
+                "ctrl+f", "answer_tool_call", "Answer tool call", id="answer-tool-call", show=False
+            ),
+            # Alt (ESC + letter) reaches the app through SSH and tmux, which Ctrl+B does not;
+            # the prompt box binds neither. "a" attach, "d" detach.
+            Key("alt+a", "attach_file", "Attach", id="attach-file", show=False),
             Key(
                 "alt+d",
                 "remove_last_attachment",
@@ -103,6 +110,7 @@ KEYS: dict[str, KeyGroup] = {
             Key("y", "copy_turn", "Copy turn", id="turn-copy"),
             Key("c", "copy_code", "Copy code", id="turn-copy-code"),
             Key("e", "edit_turn", "Edit & resend", id="turn-edit"),
+            Key("z", "toggle_thinking", "Thinking", id="turn-thinking"),
             Key("end,G", "follow", "Follow", id="transcript-follow", show=False),
             Key("home,g", "scroll_top", "Top", id="transcript-top", show=False),
             Key("pageup", "page_up", "Page up", show=False),
@@ -191,6 +199,13 @@ KEYS: dict[str, KeyGroup] = {
         (
             Key("ctrl+s", "save", "Save", id="system-prompt-save"),
             Key("escape", "cancel", "Cancel", id="system-prompt-cancel"),
+        ),
+    ),
+    "tool-result": KeyGroup(
+        "tool result dialog",
+        (
+            Key("ctrl+s", "send", "Send result", id="tool-result-send"),
+            Key("escape", "cancel", "Cancel", id="tool-result-cancel"),
         ),
     ),
     "invalid-grammar": KeyGroup(
@@ -289,8 +304,18 @@ CHAT_COMMANDS: tuple[Command, ...] = (
         "copy_code",
     ),
     Command(
+        "Show or hide thinking",
+        "Unfold or fold the thinking of the selected turn or the last answer (F10)",
+        "toggle_thinking",
+    ),
+    Command(
+        "Answer tool call",
+        "Type the result of the last answer's tool call; it is sent paired with the call (Ctrl+F)",
+        "answer_tool_call",
+    ),
+    Command(
         "Attach file",
-        "Attach an image or audio file to the next prompt (Ctrl+B)",
+        "Attach an image or audio file to the next prompt (Alt+A)",
         "attach_file",
     ),
     Command(

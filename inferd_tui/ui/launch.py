@@ -73,6 +73,7 @@ def run_app(args: argparse.Namespace) -> int:
                 admin_tail_limit=settings.admin_tail_limit,
                 system_prompt=settings.system_prompt,
                 sampling=settings.sampling.to_wire(),
+                wire=settings.wire,
                 max_image_side=settings.max_image_side,
             )
             try:

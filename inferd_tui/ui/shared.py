@@ -19,6 +19,7 @@ from inferd_tui.store import Store
 
 if TYPE_CHECKING:
     from inferd_tui.client import AdminNotice, EndpointResolution
+    from inferd_tui.client.wire import WireSetting
     from inferd_tui.daemon_state import DaemonState
     from inferd_tui.mock_daemon import MockConfig
     from inferd_tui.proto import AdminEvent
@@ -46,6 +47,8 @@ class AppConfig:
     wall_clock: Callable[[], datetime] = datetime.now
     #: Waits between queue_full retries (tests pass one that does not wait).
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    #: Which wire to speak: "auto" asks the daemon (protocol-v2.md §9); v1 / v2 force one.
+    wire: WireSetting = "auto"
     #: Start the demo daemon, admin watcher and connector on mount. Snapshot tests turn
     #: this off and feed the state in themselves, so every frame is deterministic.
     autostart: bool = True

@@ -10,7 +10,6 @@ import pytest
 
 from inferd_tui.daemon_state import (
     RATE_WINDOW_SAMPLES,
-    V2_ONLY_SUMMARY,
     DaemonState,
     DownloadProgress,
 )
@@ -246,18 +245,25 @@ def test_unknown_status_hostile_text_is_made_safe() -> None:
     assert "[bold]x" in summary
 
 
-def test_v2_only_daemon_is_recognised_from_wire_version() -> None:
+def test_a_0_4_daemon_is_served_and_ready_names_its_releases_and_wire() -> None:
     state = DaemonState().with_admin_notice(Notice("connected"), 0)
     state = state.with_admin_event(
-        event(status="capabilities", backend="gemma", v2=True, wire_version=2), 1
+        event(status="capabilities", backend="gemma", v2=True, wire_version=1), 1
     )
-    assert state.kind == "v2_only"
     assert state.era == "0.4+"
-    assert state.wire_version == 2
-    assert state.summary() == V2_ONLY_SUMMARY
-    # Even "ready" and a connected inference socket don't make it usable for v1.
+    assert state.wire_version == 1
     state = state.with_admin_event(event(status="ready"), 2).with_inference_connected(SOCKET, 3)
-    assert state.kind == "v2_only" and not state.is_ready
+    assert state.kind == "ready" and state.is_ready and state.accepts_requests
+    assert state.summary() == "● ready · gemma"
+    state = state.with_wire("v2", "inferd 0.4 or later", 4)
+    assert state.summary() == "● ready · gemma · inferd 0.4 or later · v2"
+    refused = state.with_wire_problem(SOCKET, "--wire v1 was asked for, but …\x1b[2J", 5)
+    assert refused.summary() == "✖ --wire v1 was asked for, but …␛[2J"
+    assert not refused.accepts_requests
+    # A new admin connection may be another daemon: its wire is not known until chosen.
+    assert state.with_admin_notice(Notice("connected"), 5).wire is None
+    # A daemon replaced by an older release: the status says so once re-chosen.
+    assert state.with_wire("v1", "inferd 0.3", 5).summary() == "● ready · gemma · inferd 0.3 · v1"
 
 
 def test_permission_denied_notice_means_admin_unavailable() -> None:
@@ -414,11 +420,11 @@ def test_no_markers_during_the_first_boot() -> None:
         state = following
 
 
-def test_v2_only_marker() -> None:
+def test_a_0_4_daemon_gets_no_marker_of_its_own() -> None:
     ready = booted()
     reconnected = ready.with_admin_notice(Notice("connected"), 1)
-    v2 = reconnected.with_admin_event(event(status="capabilities", wire_version="2"), 2)
-    assert v2.lifecycle_marker(reconnected) == "daemon speaks only protocol v2"
+    v2 = reconnected.with_admin_event(event(status="capabilities", wire_version=1), 2)
+    assert v2.lifecycle_marker(reconnected) is None
 
 
 def test_states_are_immutable_values() -> None:

@@ -323,7 +323,16 @@ async def test_ask_daemon_invalid_request_exits_3(short_tmp: Path) -> None:
 
 
 async def test_ask_demo() -> None:
+    # --demo plays the newest release: the length-prefixed wire and its stop reasons.
     result = await invoke(["ask", "--demo", "--max-tokens", "5", "What is a socket?"])
     assert result.code == 0, result.err
     assert result.out.startswith("## ")
-    assert "stop: length" in result.err
+    assert "stop: max_tokens" in result.err
+
+
+async def test_ask_demo_era_plays_an_older_release() -> None:
+    argv = ["ask", "--demo-era", "0.3", "--max-tokens", "5", "What is a socket?"]
+    result = await invoke(argv)
+    assert result.code == 0, result.err
+    assert result.out.startswith("## ")
+    assert "stop: length" in result.err  # protocol v1's word

@@ -27,7 +27,18 @@ def marks(out: str) -> list[str]:
 
 
 async def test_doctor_all_ok_against_the_demo_daemon() -> None:
+    # --demo plays the newest release: the length-prefixed wire on inferd.sock.
     result = await invoke(["doctor", "--demo"])
+    assert result.code == 0, result.out
+    assert "[FAIL]" not in result.out
+    assert "[ ok ] wire: v2 (protocol v2, length-prefixed (inferd.sock) on " in result.out
+    assert "(inferd 0.6.2 or later))" in result.out
+    assert "[ ok ] round trip: 1 token with max_tokens 1 in " in result.out
+    assert result.out.rstrip().endswith("no problems found")
+
+
+async def test_doctor_all_ok_against_a_v1_demo_daemon() -> None:
+    result = await invoke(["doctor", "--demo-era", "0.3"])
     assert result.code == 0, result.out
     assert "[FAIL]" not in result.out
     assert "[ ok ] wire: v1 (protocol v1 (NDJSON) on " in result.out

@@ -23,6 +23,7 @@ from inferd_tui.conversation import TurnState
 from inferd_tui.daemon_state import DaemonState
 from inferd_tui.mock_daemon import MockConfig, MockDaemon
 from inferd_tui.proto import SamplingParams
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.session import (
     QUEUE_FULL_RETRIES,
     AnswerFinished,
@@ -78,7 +79,7 @@ class Harness:
         self.session.daemon_changed()
 
     def send(self, text: str, grammar: str = "") -> None:
-        self.session.send(text, SamplingParams(), grammar)
+        self.session.send(text, RequestOptions(grammar=grammar))
 
 
 @asynccontextmanager
@@ -300,7 +301,7 @@ async def test_regenerate_and_edit_and_resend() -> None:
         await h.next(AnswerFinished)
         h.send("two")
         await h.next(AnswerFinished)
-        h.session.regenerate(SamplingParams())
+        h.session.regenerate(RequestOptions())
         await h.next(AnswerFinished)
         contents = [t.content for t in h.session.conversation.turns]
         assert contents == ["one", "alpha beta gamma", "two", "alpha beta gamma"]
@@ -308,8 +309,8 @@ async def test_regenerate_and_edit_and_resend() -> None:
         first = h.session.conversation.turns[0]
         h.session.edit(first)
         assert (await h.next(EditingChanged)).turn is first
-        assert '"content":"uno"' in h.session.next_request_line(SamplingParams(), "", "uno")
-        assert '"two"' not in h.session.next_request_line(SamplingParams(), "", "uno")
+        assert '"content":"uno"' in h.session.next_request_line(RequestOptions(), "uno")
+        assert '"two"' not in h.session.next_request_line(RequestOptions(), "uno")
         h.send("uno")
         assert (await h.next(EditingChanged)).turn is None
         await h.next(AnswerFinished)
@@ -322,7 +323,7 @@ async def test_regenerate_waits_for_the_daemon_like_a_prompt() -> None:
         h.send("one")
         await h.next(AnswerFinished)
         h.became(NOT_READY)
-        h.session.regenerate(SamplingParams())
+        h.session.regenerate(RequestOptions())
         queued = await h.next(PromptQueued)
         assert queued.regenerate and queued.turn.content == "one"
         assert [t.role for t in h.session.conversation.turns] == ["user"]
@@ -350,14 +351,14 @@ async def test_markers_come_only_between_turns_and_are_saved() -> None:
 
 async def test_a_saved_conversation_reopens_with_its_settings() -> None:
     async with harness() as (h, _):
-        h.session.send("keep", SamplingParams(temperature=0.3), 'root ::= "x"')
+        options = RequestOptions(sampling=SamplingParams(temperature=0.3), grammar='root ::= "x"')
+        h.session.send("keep", options)
         await h.next(AnswerFinished)
         conversation_id = h.session.conversation.store_id
         assert conversation_id is not None
         h.session.new_conversation()
         assert not h.session.was_deleted()
-        params, grammar = h.session.open(conversation_id)
-        assert (params, grammar) == ({"temperature": 0.3}, 'root ::= "x"')
+        assert h.session.open(conversation_id) == options
         assert h.session.conversation.turns[0].content == "keep"
         assert h.session.turn_at_stored_position(0) is h.session.conversation.turns[0]
         h.store.delete_conversation(conversation_id)

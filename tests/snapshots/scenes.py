@@ -177,3 +177,75 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+# --- answers with blocks (thinking, tool calls), built from answer events ---------------
+
+THINKING = (
+    "The user asks how a Unix socket differs from TCP on one machine.\n"
+    "They want the practical difference, not kernel internals.\n"
+    "Points: addressed by a file path; permissions come from the file's mode; no network "
+    "stack, so less overhead; cannot cross hosts.\n"
+    "Keep it short and end with when to pick which."
+)
+
+THOUGHTFUL_ANSWER = (
+    "A **Unix socket** is addressed by a file path and never leaves the machine, so the "
+    "kernel skips the network stack; access is controlled by the socket file's owner and "
+    "mode.\n\nPick TCP when the other side may move to another host; pick a Unix socket "
+    "for local daemons such as `inferd`."
+)
+
+
+def add_thinking_exchange(conversation: Conversation, prompt: str) -> None:
+    """A finished answer that thought first: one thinking delta per line, then the text."""
+    from inferd_tui.proto.chat import Finished, TextDelta, ThinkingDelta, TokenUsage
+    from inferd_tui.request_options import RequestOptions
+
+    conversation.add_user(prompt)
+    request = conversation.to_chat_request(RequestOptions(thinking=True), request_id="tui-2")
+    turn = conversation.begin_answer(request, now=10.0)
+    for line in THINKING.splitlines(keepends=True):
+        conversation.apply(turn, ThinkingDelta(line), now=10.3)
+    conversation.apply(turn, TextDelta(THOUGHTFUL_ANSWER), now=11.0)
+    conversation.apply(
+        turn, Finished("end_turn", "end_turn", TokenUsage(27, 118), "llamacpp"), now=13.4
+    )
+
+
+def add_tool_exchange(conversation: Conversation) -> None:
+    """An answer that calls get_weather, the result typed for it, and the answer after."""
+    from inferd_tui.proto.chat import Finished, TextDelta, ThinkingDelta, TokenUsage, ToolCall
+    from inferd_tui.request_options import RequestOptions
+
+    conversation.add_user("Should I cycle to work in Dublin tomorrow?")
+    request = conversation.to_chat_request(RequestOptions(), request_id="tui-3")
+    turn = conversation.begin_answer(request, now=20.0)
+    conversation.apply(turn, ThinkingDelta("I need tomorrow's forecast for Dublin."), now=20.2)
+    conversation.apply(turn, TextDelta("Let me check tomorrow's forecast."), now=20.4)
+    conversation.apply(
+        turn,
+        ToolCall(
+            "tc-7f3a",
+            "get_weather",
+            {"city": "Dublin", "country": "IE", "days": 1, "fields": ["rain_mm", "wind_kph"]},
+        ),
+        now=20.9,
+    )
+    conversation.apply(
+        turn, Finished("tool_use", "tool_use", TokenUsage(64, 41), "llamacpp"), now=21.0
+    )
+    conversation.add_tool_result("tc-7f3a", '{"rain_mm": 0.4, "wind_kph": 18, "sky": "cloudy"}')
+    request = conversation.to_chat_request(RequestOptions(), request_id="tui-4")
+    turn = conversation.begin_answer(request, now=30.0)
+    conversation.apply(
+        turn,
+        TextDelta(
+            "Yes — tomorrow looks fine for cycling: cloudy with only **0.4 mm** of rain and "
+            "a moderate 18 km/h wind. Take a light rain jacket just in case."
+        ),
+        now=30.3,
+    )
+    conversation.apply(
+        turn, Finished("end_turn", "end_turn", TokenUsage(121, 38), "llamacpp"), now=31.2
+    )

@@ -18,6 +18,8 @@ from .scenes import (
     ANSWER,
     SOCKET,
     add_exchange,
+    add_thinking_exchange,
+    add_tool_exchange,
     boot_to_ready,
     boot_until_download,
     conversation_screen,
@@ -211,3 +213,55 @@ def test_small_terminal_80x24(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_thinking_folded(snap_compare: Any) -> None:
+    """A finished answer that thought first: its thinking is one dimmed line above the
+    answer — "▸ Thinking (4 deltas, 298 characters · F10 unfolds)" and the start of the
+    thinking, cut with "…" — then the answer text and its usage line."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        boot_to_ready(app)  # type: ignore[arg-type]
+        conversation = Conversation()
+        add_thinking_exchange(conversation, "Unix socket or TCP on one machine?")
+        await show(app, conversation)  # type: ignore[arg-type]
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_thinking_unfolded(snap_compare: Any) -> None:
+    """The same answer after F10: "▾ Thinking (4 deltas, 298 characters · F10 folds)"
+    over the four lines of thinking, dimmed and italic behind a ┊ rule, then the answer."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        boot_to_ready(app)  # type: ignore[arg-type]
+        conversation = Conversation()
+        add_thinking_exchange(conversation, "Unix socket or TCP on one machine?")
+        await show(app, conversation)  # type: ignore[arg-type]
+        await pilot.press("f10")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_tool_call_with_its_reply(snap_compare: Any) -> None:
+    """With the events panel hidden (F3), the prompt and an answer that calls a tool: its
+    folded thinking, "Let me check tomorrow's
+    forecast.", a "╭─ tool call get_weather · tc-7f3a · answered" block with the input as
+    highlighted JSON, the footer "tool_use · …" and "⚙ stopped to call a tool — answered
+    below"; then "Tool result for get_weather (tc-7f3a)" with the typed JSON, and the
+    answer that carries on from it."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        boot_to_ready(app)  # type: ignore[arg-type]
+        conversation = Conversation()
+        add_tool_exchange(conversation)
+        await show(app, conversation)  # type: ignore[arg-type]
+        await pilot.press("f3")  # the events panel folded away: the whole exchange fits
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

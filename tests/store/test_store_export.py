@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from inferd_tui.store import EXPORT_FORMAT, ImportFormatError, Store, StoreError
+from inferd_tui.store.json_format import EXPORT_VERSION
 
 
 def make_conversation(store: Store) -> int:
@@ -74,7 +75,7 @@ def test_round_trip_into_another_store(store: Store) -> None:
 def test_json_carries_format_and_exact_request_params(store: Store) -> None:
     document = json.loads(store.export_json(make_conversation(store)))
     assert document["format"] == EXPORT_FORMAT
-    assert document["version"] == 1
+    assert document["version"] == EXPORT_VERSION == 2
     answer = document["turns"][2]
     assert answer["request_params"] == {
         "temperature": 0.2,

@@ -355,13 +355,109 @@ async def test_without_admin_the_app_falls_back_to_the_inference_socket() -> Non
             assert chat(app).conversation.turns[-1].state is TurnState.COMPLETE
 
 
-async def test_a_v2_only_daemon_is_named_and_nothing_is_sent() -> None:
+async def test_a_0_8_daemon_answers_with_thinking_and_the_status_names_the_wire() -> None:
     directory = short_dir()
-    async with daemon(directory, era="0.4") as d:
+    async with daemon(directory, era="0.8", backend="demo", demo_tokens_per_s=50_000.0) as d:
         app = app_for(directory)
         async with app.run_test(size=(140, 42)) as pilot:
-            await until(pilot, lambda: app.daemon_state.kind == "v2_only", "v2 detected")
-            assert "v2" in chat(app).status_bar.summary_text
+            await until(pilot, lambda: app.inference_ready, "ready on the v2 wire")
+            assert app.client.wire == "v2"
+            assert app.client.address == str(directory / "inferd.sock")
+            await until(
+                pilot,
+                lambda: chat(app).status_bar.summary_text.endswith("or later · v2"),
+                "the status names the releases and the wire",
+            )
+            assert chat(app).session.client is app.client
+            assert chat(app).sidebar.preview.startswith("LP frame: ")
+            await send(pilot, "hi")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert turn.state is TurnState.COMPLETE and turn.content
+            assert (d.completed_requests, turn.backend) == (1, "demo")
+
+
+async def test_demo_plays_0_8_names_what_to_try_and_answers_on_the_v2_wire() -> None:
+    from inferd_tui.cli import build_parser
+    from inferd_tui.runtime import runtime_from_args
+
+    with runtime_from_args(build_parser().parse_args(["--demo"]), env={}) as runtime:
+        assert runtime.demo is not None
+        demo = replace(runtime.demo, boot="instant", demo_tokens_per_s=50_000.0)
+        app = InferdApp(AppConfig(resolution=runtime.resolution, demo=demo))
+        async with app.run_test(size=(140, 42)) as pilot:
+            hints = "\n".join(chat(app).transcript.empty_state)
+            assert "playing inferd 0.8" in hints and "Thinking" in hints
+            await until(pilot, lambda: app.inference_ready, "the demo is ready")
+            await until(
+                pilot,
+                lambda: chat(app).status_bar.summary_text.endswith("· v2"),
+                "the status names the wire",
+            )
+            await send(pilot, "Why is the sky blue?")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.state, turn.backend) == (TurnState.COMPLETE, "demo")
+            assert turn.content
+
+
+async def test_a_daemon_replaced_by_another_release_is_spoken_to_on_its_wire() -> None:
+    directory = short_dir()
+    app = app_for(directory)
+    async with app.run_test(size=(140, 42)) as pilot:
+        async with daemon(directory):
+            await until(pilot, lambda: app.inference_ready, "ready on v1")
+            assert app.client.wire == "v1"
+            await send(pilot, "hello")
+            await answered(pilot, app)
+        await until(pilot, lambda: not app.inference_ready, "the old daemon is gone")
+        async with daemon(directory, era="0.8", backend="demo", demo_tokens_per_s=50_000.0):
+            await until(pilot, lambda: app.client.wire == "v2", "the wire re-chosen")
+            await until(pilot, lambda: app.inference_ready, "ready on v2")
+            assert chat(app).session.client is app.client
+            await send(pilot, "and now?")
+            await until(pilot, lambda: len(chat(app).conversation.turns) >= 4, "sent")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.state, turn.backend) == (TurnState.COMPLETE, "demo")
+
+
+async def test_a_field_the_daemon_cannot_take_is_said_and_the_prompt_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inferd_tui.request_options import RequestOptions
+    from inferd_tui.session import UNSUPPORTED
+
+    directory = short_dir()
+    async with daemon(directory) as d:  # a 0.3 daemon: protocol v1, no thinking switch
+        app = app_for(directory)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            monkeypatch.setattr(chat(app), "sidebar_options", lambda: RequestOptions(thinking=True))
+            await send(pilot, "think first")
+            await answered(pilot, app)
+            turn = chat(app).conversation.turns[-1]
+            assert (turn.state, turn.error_code) == (TurnState.ERROR, UNSUPPORTED)
+            assert d.requests_seen == 0
+            assert chat(app).prompt.text == "think first"  # back in the box, to fix and resend
+            assert any("Not sent:" in str(n.message) for n in app._notifications)
+
+
+async def test_wire_v1_forced_on_a_0_4_daemon_is_an_error_not_a_crash() -> None:
+    directory = short_dir()
+    async with daemon(directory, era="0.4") as d:
+        app = app_for(directory, wire="v1")
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(
+                pilot,
+                lambda: (
+                    app.daemon_state.inference_error is not None
+                    and "removed protocol v1" in app.daemon_state.inference_error
+                ),
+                "the refusal shown",
+            )
+            assert any("removed protocol v1" in str(n.message) for n in app._notifications)
+            assert chat(app).status_bar.summary_text.startswith("✖ --wire v1 was asked for")
             await send(pilot, "hi")
             await pilot.pause()
             assert d.requests_seen == 0

@@ -58,6 +58,13 @@ def chat(app: InferdApp) -> ChatScreen:
     return screen
 
 
+def use_profile(screen: ChatScreen, profile: DaemonProfile) -> None:
+    """What the app does when it learns the daemon: a client for its wire, then the
+    screen shows what that daemon takes (the sidebar's fields, the chips)."""
+    screen.session.client.profile = profile  # type: ignore[attr-defined]
+    screen._show_profile()
+
+
 async def until(pilot: Pilot[None], predicate: Callable[[], bool], what: str) -> None:
     with anyio.fail_after(10, shield=False):
         while not predicate():
@@ -97,8 +104,8 @@ async def test_attach_from_the_picker_shows_a_chip_and_send_keeps_the_bytes(
     app = app_for(tmp_path, store)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
-        await pilot.press("ctrl+b")
+        use_profile(screen, V08)
+        await pilot.press("alt+a")
         await until(pilot, lambda: isinstance(app.screen, AttachFilePicker), "the picker")
         await pilot.press("tab")
         await pilot.press(*str(photo))
@@ -111,8 +118,10 @@ async def test_attach_from_the_picker_shows_a_chip_and_send_keeps_the_bytes(
         assert [item.name for item in items] == [photo.name, "memo.wav"]
         assert items[0].data == Image.open(photo).convert("RGB").tobytes()
         assert (items[1].sample_rate, items[1].wire_bytes) == (16_000, 64_000)
-        preview = screen.attachment_preview_lines()
-        assert preview == ["+ BLOB img-1: 3,600 bytes", "+ BLOB aud-1: 64,000 bytes"]
+        preview = screen.session.next_request_line(
+            RequestOptions(), "x", attachments=screen.pending_attachment_refs()
+        ).splitlines()
+        assert preview[-2:] == ["+ BLOB img-1: 3,600 bytes", "+ BLOB aud-1: 64,000 bytes"]
         # The name is shown literally: markup in a file name is never interpreted.
         label = screen.attachment_bar.chips[0].query_one(".chip-label")
         assert "[b]x" in str(label.render())
@@ -158,7 +167,7 @@ async def test_remove_with_delete_on_a_chip_and_the_last_with_a_key(
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         screen.attach_path(photo)
         screen.attach_path(clip)
         await settled(pilot)
@@ -189,7 +198,7 @@ async def test_a_file_that_cannot_be_decoded_is_refused_and_the_prompt_stays(
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         screen.attach_path(photo)
         await settled(pilot)
         screen.prompt.set_prompt("keep me")
@@ -206,7 +215,7 @@ async def test_a_decompression_bomb_is_refused(tmp_path: Path) -> None:
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         screen.attach_path(bomb)
         await settled(pilot)
         assert screen.attachment_bar.items == []
@@ -219,7 +228,7 @@ async def test_a_daemon_without_vision_refuses_an_image_when_attached(
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(NO_VISION)
+        use_profile(screen, NO_VISION)
         screen.attach_path(photo)
         screen.attach_path(clip)
         await settled(pilot)
@@ -233,10 +242,10 @@ async def test_reconnecting_to_a_daemon_that_cannot_take_them_marks_the_chips(
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         screen.attach_path(photo)
         await settled(pilot)
-        screen.set_daemon_profile(NO_VISION)
+        use_profile(screen, NO_VISION)
         await pilot.pause()
         chip = screen.attachment_bar.query_one(AttachmentChip)
         assert chip.has_class("-refused")
@@ -247,7 +256,7 @@ async def test_reconnecting_to_a_daemon_that_cannot_take_them_marks_the_chips(
         await pilot.pause()
         assert screen.conversation.turns == []  # nothing was sent
         assert screen.prompt.text == "describe it"
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         await pilot.pause()
         assert not chip.has_class("-refused")
 
@@ -256,7 +265,7 @@ async def test_a_v1_daemon_refuses_attachments(tmp_path: Path, photo: Path) -> N
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(DaemonProfile("v1", EraRange.exactly("0.1")))
+        use_profile(screen, DaemonProfile("v1", EraRange.exactly("0.1")))
         screen.attach_path(photo)
         await settled(pilot)
         assert screen.attachment_bar.items == []
@@ -269,7 +278,7 @@ async def test_a_pasted_path_offers_to_attach_instead_of_sending(
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         screen.prompt.focus()
         quoted = "'" + str(photo) + "'"
         # What a terminal's bracketed paste of a dragged file delivers to the prompt.
@@ -322,7 +331,7 @@ async def test_a_withdrawn_or_edited_prompt_gets_its_attachments_back(
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = chat(app)
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         screen.attach_path(photo)
         await settled(pilot)
         sent = screen.attachment_bar.items[0]

@@ -22,9 +22,12 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from inferd_tui.attaching import attachment_loader
 from inferd_tui.conversation import Turn, TurnState
 from inferd_tui.proto import SamplingParams
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.session import (
+    UNSUPPORTED,
     AnswerFinished,
     AnswerStreamed,
     ChatSession,
@@ -43,6 +46,7 @@ from inferd_tui.session import (
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.copying import copy_of_turn
 from inferd_tui.ui.screens.chat_attachments import ChatAttachments
+from inferd_tui.ui.screens.tool_result import ToolAnswered
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.attachment_bar import AttachmentBar
 from inferd_tui.ui.widgets.prompt import PromptInput
@@ -84,7 +88,6 @@ class ChatScreen(ChatAttachments):
         super().__init__()
         self.config = config
         self.address = client.address
-        self.client_profile = client.profile
         self.thumbnails = {}
         self.session = ChatSession(
             client=client,
@@ -95,6 +98,9 @@ class ChatScreen(ChatAttachments):
             system_prompt=config.system_prompt,
             clock=config.clock,
             sleep=config.sleep,
+            # Attachments go out with the bytes kept in the store, checked against their
+            # hash: a regenerate, an edit or a reopened conversation sends the same bytes.
+            load_attachment=attachment_loader(config.store),
         )
         self._flush_pending = False
         self._layout_overridden: set[str] = set()
@@ -136,15 +142,17 @@ class ChatScreen(ChatAttachments):
         if self.config.initial_prompt:
             self.prompt.set_prompt(self.config.initial_prompt)
         if self.config.demo is not None:
+            from inferd_tui.mock_daemon.demo_hints import demo_hints
+
+            # What to try on the release the demo plays (thinking, a tool, a schema; or a
+            # grammar on a v1 daemon).
             self.transcript.empty_state = (
                 *TranscriptView.EMPTY_STATE,
                 "",
-                "This is the built-in stand-in daemon (--demo). Ask anything for a streamed",
-                'Markdown answer; put "crash" in a prompt to see the daemon die mid-answer,',
-                '"busy" to see queue_full retried with a countdown.',
+                *demo_hints(self.config.demo.era),
             )
         self.prompt.focus()
-        self.set_daemon_profile(self.client_profile)
+        self._show_profile()
         self._update_extra()
         self._update_preview()
         self._apply_responsive_layout()
@@ -197,6 +205,22 @@ class ChatScreen(ChatAttachments):
     def _on_daemon_state(self) -> None:
         self.status_bar.update_state(self.host.daemon_state)
         self.session.daemon_changed()
+
+    def on_client_changed(self, client: Client) -> None:
+        """The app chose another wire (the daemon is another release): answer through
+        ``client`` from now on, and show what this daemon takes."""
+        self.session.client = client
+        self.address = client.address
+        self._show_profile()
+        self._update_extra()
+        self._update_preview()
+
+    def _show_profile(self) -> None:
+        set_profile = getattr(self.sidebar, "set_profile", None)
+        if set_profile is not None:  # the sidebar lays itself out for this daemon
+            set_profile(self.session.profile)
+        # Chips the daemon cannot take are marked (and said) before anything is sent.
+        self.set_daemon_profile(self.session.profile)
 
     def on_admin_item(self, item: AdminItem) -> None:
         if item.event is not None:
@@ -261,7 +285,13 @@ class ChatScreen(ChatAttachments):
     def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
         self.transcript.set_note(answer, None)
         self.transcript.turn_changed(answer)
-        if answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
+        if answer.state is TurnState.ERROR and answer.error_code == UNSUPPORTED:
+            self.notify(
+                f"Not sent: {answer.error_message or 'this daemon cannot take the request'}",
+                severity="error",
+                timeout=8,
+            )
+        elif answer.state is TurnState.ERROR and answer.error_code == "invalid_request":
             self.notify(
                 "The daemon rejected the request; it was not retried. Fix it and press "
                 f"{key_display(self.app, 'regenerate')}.",
@@ -313,8 +343,8 @@ class ChatScreen(ChatAttachments):
                 timeout=4,
             )
             return
-        params = self.sidebar.to_params()
-        if params is None:
+        options = self.sidebar_options()
+        if options is None:
             self.notify(
                 "Fix the highlighted sampling fields first; your prompt stays in the box.",
                 severity="error",
@@ -324,7 +354,7 @@ class ChatScreen(ChatAttachments):
         if attachment_problem is not None:
             self.notify(attachment_problem, severity="error", timeout=8)
             return
-        grammar = self.sidebar.grammar
+        grammar = options.grammar
         if grammar.strip():
             from inferd_tui.grammar import check
 
@@ -334,17 +364,17 @@ class ChatScreen(ChatAttachments):
 
                 def confirmed(send_anyway: bool | None) -> None:
                     if send_anyway:
-                        self._send(text, params, grammar)
+                        self._send(text, options)
 
                 self.app.push_screen(ConfirmInvalidGrammar(grammar, result), confirmed)
                 return
-        self._send(text, params, grammar)
+        self._send(text, options)
 
-    def _send(self, text: str, params: SamplingParams, grammar: str) -> None:
+    def _send(self, text: str, options: RequestOptions) -> None:
         self.prompt.remember(text)
         self.prompt.set_prompt("")
         self.transcript.action_follow()
-        self.session.send(text, params, grammar, attachments=self.take_attachments())
+        self.session.send(text, options, attachments=self.take_attachments())
         self._update_preview()
 
     def action_cancel(self) -> None:
@@ -373,11 +403,11 @@ class ChatScreen(ChatAttachments):
         if not self.session.can_regenerate():
             self.notify("Nothing to regenerate yet.", timeout=3)
             return
-        params = self.sidebar.to_params()
-        if params is None:
+        options = self.sidebar_options()
+        if options is None:
             self.notify("Fix the highlighted sampling fields first.", severity="error")
             return
-        self.session.regenerate(params, self.sidebar.grammar)
+        self.session.regenerate(options)
 
     # --- panels, follow, copy ---------------------------------------------------------
 
@@ -427,24 +457,31 @@ class ChatScreen(ChatAttachments):
     # --- sidebar and preview ----------------------------------------------------------
 
     @on(SamplingSidebar.Changed)
-    def _on_sampling_changed(self, message: SamplingSidebar.Changed) -> None:
+    def _on_sampling_changed(self) -> None:
         self._update_preview()
-        self.session.save_settings(message.params, message.grammar)
+        # Read back from the sidebar: it is the one place that knows every option it sets.
+        options = self.sidebar_options()
+        if options is not None:
+            self.session.save_settings(options)
 
     @on(SamplingSidebar.Invalid)
     def _on_sampling_invalid(self) -> None:
         self._update_preview()
 
     def _update_preview(self) -> None:
-        """The exact line the next send will write (the API key never appears in it)."""
+        """The exact request the next send will write on this daemon's wire (the API key
+        never appears in it)."""
         self.sidebar.show_system_prompt(self.conversation.system_prompt)
-        params = self.sidebar.to_params()
-        if params is None:  # a guess at the line would mislead: nothing can be sent yet
+        options = self.sidebar_options()
+        if options is None:  # a guess at the request would mislead: nothing can be sent yet
             self.sidebar.show_preview(INVALID_FIELDS_PREVIEW)
             return
         next_text = self.prompt.text or "…your prompt…"
-        line = self.session.next_request_line(params, self.sidebar.grammar, next_text)
-        self.sidebar.show_preview("\n".join([line, *self.attachment_preview_lines()]))
+        self.sidebar.show_preview(
+            self.session.next_request_line(
+                options, next_text, attachments=self.pending_attachment_refs()
+            )
+        )
 
     @on(PromptInput.Changed)
     def _on_prompt_changed(self) -> None:
@@ -452,6 +489,67 @@ class ChatScreen(ChatAttachments):
         if self._preview_timer is not None:
             self._preview_timer.stop()
         self._preview_timer = self.set_timer(PREVIEW_DEBOUNCE_S, self._update_preview)
+
+    # --- thinking and tool calls -------------------------------------------------------
+
+    def action_toggle_thinking(self) -> None:
+        self.transcript.action_toggle_thinking()
+
+    def action_answer_tool_call(self) -> None:
+        """Ask for the result of the last answer's first call still waiting for one."""
+        if self.session.busy:
+            self.notify("An answer is still coming; Esc stops it.", severity="warning")
+            return
+        calls = self.conversation.open_tool_calls()
+        if not calls:
+            self.notify("The last answer has no tool call waiting for a result.", timeout=3)
+            return
+        from inferd_tui.ui.screens.tool_result import ToolResultScreen
+
+        answer = next(t for t in reversed(self.conversation.turns) if t.role == "assistant")
+        call = calls[0]
+        position = answer.tool_calls.index(call) + 1
+
+        def closed(answered: ToolAnswered | None) -> None:
+            if answered is not None:
+                self.post_message(answered)
+
+        self.app.push_screen(ToolResultScreen(call, position, len(answer.tool_calls)), closed)
+
+    @on(ToolAnswered)
+    def _on_tool_answered(self, message: ToolAnswered) -> None:
+        self._answer_tool_call(message.tool_call_id, message.text)
+
+    def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
+        """Send ``text`` as the result of the call: through the session's own step when it
+        has one; otherwise add the result turn here and ask for the next answer from it
+        (regenerate answers from the last user turn, which this now is) once every call
+        of the answer has its result. The next open call, if any, is asked for at once."""
+        params = self.sidebar.to_params()
+        if params is None:
+            self.notify("Fix the highlighted sampling fields first.", severity="error")
+            return
+        grammar = self.sidebar.grammar
+        answer_tool_call = getattr(self.session, "answer_tool_call", None)
+        if answer_tool_call is not None:
+            from inferd_tui.request_options import RequestOptions
+
+            to_options = getattr(self.sidebar, "to_options", None)
+            options = to_options() if to_options is not None else None
+            if options is None:
+                options = RequestOptions(sampling=params, grammar=grammar)
+            answer_tool_call(tool_call_id, text, options)
+        else:
+            turn = self.conversation.add_tool_result(tool_call_id, text)
+            self.session.saver.save_turn(self.conversation, turn)
+            if self.conversation.open_tool_calls():
+                self.transcript.sync(self.conversation.turns)
+            else:
+                self.transcript.action_follow()
+                self.session.regenerate(params, grammar)
+        self._update_preview()
+        if not self.session.busy and self.conversation.open_tool_calls():
+            self.action_answer_tool_call()
 
     # --- command palette --------------------------------------------------------------
 

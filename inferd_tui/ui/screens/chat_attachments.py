@@ -1,7 +1,7 @@
 """The chat screen's attachments: attaching files, the chips, and handing them to a send.
 
 :class:`ChatAttachments` sits between :class:`~inferd_tui.ui.screens.chat_dialogs.ChatDialogs`
-and the chat screen. A file is attached from the picker (Ctrl+B, or the palette), or by
+and the chat screen. A file is attached from the picker (Alt+A, or the palette), or by
 typing or pasting its path as the whole prompt (a small confirm offers to attach it
 instead of sending the path as text).
 
@@ -30,12 +30,9 @@ from textual import on, work
 
 from inferd_tui.attaching import (
     PendingAttachment,
-    attachment_loader,
     audio_rate_for,
-    blob_lines,
     kind_problem,
     limit_problem,
-    next_blob_sizes,
     prepare_pending,
 )
 from inferd_tui.conversation import AttachmentRef
@@ -251,13 +248,9 @@ class ChatAttachments(ChatDialogs):
             bar.clear()
         return refs
 
-    def attachment_preview_lines(self) -> list[str]:
-        """``+ BLOB img-1: 196,608 bytes`` for each BLOB the next request would carry."""
-        return blob_lines(next_blob_sizes(self._sent_attachments(), self.attachment_bar.items))
-
-    def load_attachment_bytes(self) -> Any:
-        """The loader ``Conversation.to_chat_request`` reads attachments back with."""
-        return attachment_loader(self.config.store)
+    def pending_attachment_refs(self) -> list[AttachmentRef]:
+        """The chips as the refs the next send would put on the user turn (the preview)."""
+        return [item.to_ref(item.sha256) for item in self.attachment_bar.items]
 
     def restore_attachments(self, refs: list[AttachmentRef]) -> None:
         """Editing a sent prompt: its attachments become the chips again (their bytes read

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
 
 from inferd_tui.conversation import Conversation
 from inferd_tui.proto import SamplingParams
+from inferd_tui.request_options import RequestOptions, offered_fields
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -44,6 +45,32 @@ class ChatDialogs(Screen[None]):
     def _update_preview(self) -> None:
         """Show the line the next send would write (the chat screen renders it)."""
         raise NotImplementedError
+
+    def sidebar_options(self) -> RequestOptions | None:
+        """What the sidebar sets for the next request, or None while a field is invalid.
+
+        The sidebar's own ``to_options()`` when it has one; otherwise its sampling fields
+        and grammar, less what this daemon cannot take (so a grammar typed for a v1 daemon
+        does not make every request to a 0.4+ one fail)."""
+        to_options = getattr(self.sidebar, "to_options", None)
+        if to_options is not None:
+            return cast("RequestOptions | None", to_options())
+        params = self.sidebar.to_params()
+        if params is None:
+            return None
+        offers = offered_fields(self.session.profile)
+        grammar = self.sidebar.grammar if offers["grammar"].enabled else ""
+        if not offers["image_token_budget"].enabled:
+            params = params.model_copy(update={"image_token_budget": None})
+        return RequestOptions(sampling=params, grammar=grammar)
+
+    def load_sidebar(self, options: RequestOptions) -> None:
+        """Show ``options`` in the sidebar (its ``load_options()`` when it has one)."""
+        load_options = getattr(self.sidebar, "load_options", None)
+        if load_options is not None:
+            load_options(options)
+            return
+        self.sidebar.load(options.sampling, options.grammar)
 
     # --- widgets ----------------------------------------------------------------------
 
@@ -111,9 +138,9 @@ class ChatDialogs(Screen[None]):
 
     def load_conversation(self, conversation_id: int) -> None:
         """Open a stored conversation (from the conversation list or a search hit)."""
-        params, grammar = self.session.open(conversation_id)
+        options = self.session.open(conversation_id)
         with contextlib.suppress(ValueError):
-            self.sidebar.load(SamplingParams(**params), grammar)
+            self.load_sidebar(options)
         self.transcript.action_follow()
         self._update_preview()
 
@@ -124,9 +151,8 @@ class ChatDialogs(Screen[None]):
             if text is None:
                 return
             self.session.set_system_prompt(text)
-            # The sidebar's settings, as shown: session.params is only what the last send used.
-            params = self.sidebar.to_params() or self.session.params
-            self.session.save_settings(params, self.sidebar.grammar)
+            # The sidebar's settings, as shown: session.options is only what the last send used.
+            self.session.save_settings(self.sidebar_options() or self.session.options)
             self._update_preview()
             self.notify(
                 "System prompt set." if text.strip() else "System prompt cleared.", timeout=2
@@ -219,9 +245,12 @@ class ChatDialogs(Screen[None]):
             except ValueError as exc:
                 self.notify(f"Preset {preset.name!r} has invalid values: {exc}", severity="error")
                 return
+            # A preset holds sampling fields and a grammar; the other options stay as set.
+            shown = self.sidebar_options() or self.session.options
+            options = shown.model_copy(update={"sampling": params, "grammar": preset.grammar})
             self.sidebar.load(params, preset.grammar)
             self.session.set_system_prompt(preset.system_prompt)
-            self.session.save_settings(params, preset.grammar)
+            self.session.save_settings(options)
             self._update_preview()
             self.notify(f"Applied preset {preset.name!r}.", timeout=3)
 

@@ -19,7 +19,10 @@ and Shift+Enter). ↑/↓ on the first/last line recall earlier prompts.
 • Esc stops an answer (the partial text stays, marked cancelled), withdraws a queued \
 prompt, or leaves an edit.
 • In the transcript (Ctrl+T): ↑/↓ select a turn, y copies it, 1–9 copy that code block, \
-e edits one of your turns and resends from there, End follows new text again.
+e edits one of your turns and resends from there, z (or F10 anywhere) folds or unfolds an \
+answer's thinking, End follows new text again.
+• When an answer stops to call a tool, Ctrl+F asks you for the tool's result and sends it \
+paired with the call, so the model carries on from it.
 • Ctrl+P opens the command palette: every action is there, and the themes.
 • Override any key in config.toml, by the id in the third column: [keymap] send = "ctrl+s"
 """

@@ -429,7 +429,8 @@ class SamplingSidebar(VerticalScroll):
         if not self._ready:
             return
         shown, left_out = clip(line, PREVIEW_LIMIT)
-        text = Text(sanitize(shown, keep_newlines=False), no_wrap=False, overflow="fold")
+        # Raw newlines only separate an LP frame from its BLOB lines (JSON escapes its own).
+        text = Text(sanitize(shown), no_wrap=False, overflow="fold")
         if left_out:
             text.append(f" … ({left_out:,} more characters)", style="italic")
         self.query_one("#sampling-preview", Static).update(text)

@@ -55,7 +55,6 @@ class DaemonStatusBar(Widget):
         "admin_unavailable": "status-bar--warning",
         "unknown_status": "status-bar--warning",
         "disconnected": "status-bar--error",
-        "v2_only": "status-bar--error",
     }
 
     def __init__(

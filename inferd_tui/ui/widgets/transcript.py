@@ -7,10 +7,17 @@ same kind of entry whose open tail block is re-rendered when the screen flushes 
 10 times a second), so streaming costs O(new text) and a finished answer looks exactly as
 it did while it streamed. Turns that were never on screen get an estimated height until
 they are first drawn, so a conversation of thousands of turns opens at once.
+
+An answer's other blocks are drawn around its text: its thinking above it (dimmed; open
+while the answer streams, folded to one line once it is done, unfolded with one key) and
+its tool calls under it (the tool's name, the call id and the pretty-printed input). A
+user turn that answers a tool call is headed as that tool's result. Thinking is cached
+line by line like the text's blocks, so streaming it costs O(new text) too.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -28,11 +35,17 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inferd_tui.conversation import AttachmentRef, Turn, TurnState
+from inferd_tui.conversation import (
+    AttachmentRef,
+    ToolCallRecord,
+    Turn,
+    TurnState,
+    open_tool_calls,
+)
 from inferd_tui.proto import ErrorCode
 from inferd_tui.proto.errors import next_step
 from inferd_tui.text_safety import clip, sanitize
-from inferd_tui.ui.bindings import bindings_for
+from inferd_tui.ui.bindings import bindings_for, key_display
 from inferd_tui.ui.markdown_blocks import Block, BlockSplitter, CodeChunk, MarkdownBlock
 
 GUTTER = 2
@@ -40,6 +53,14 @@ GUTTER = 2
 THUMBNAIL_CELLS = 16
 #: Characters of one block shown on screen; the whole text is kept (and copied).
 BLOCK_DISPLAY_LIMIT = 100_000
+#: A tool call's pretty-printed input is shown up to this many lines and characters (a
+#: 1 MB input must not become 40,000 lines on screen); the whole input is kept.
+TOOL_INPUT_LINES = 200
+TOOL_INPUT_CHARS = 20_000
+#: Tool names and call ids are one-line labels; a hostile one is cut to this length.
+LABEL_LIMIT = 120
+#: Characters of the thinking looked at for the one-line preview of a folded block.
+THINKING_PREVIEW_CHARS = 400
 
 
 #: Error codes the daemon sends (§5); the turn's footer says what to do about each.
@@ -61,6 +82,16 @@ class _Entry:
     # revision, length, state): a full relayout visits every turn, so it must be cheap.
     estimate_key: tuple[object, ...] | None = None
     estimate: int = 0
+    # The thinking's whole lines rendered for one width: ``thinking_head`` is the text they
+    # came from (a retry that starts the thinking over is noticed), the open last line is
+    # rendered on every flush.
+    thinking_width: int = -1
+    thinking_head: str = ""
+    thinking_strips: list[Strip] = field(default_factory=list)
+    # Each tool call's input: pretty-printed once, rendered once per width.
+    tool_texts: list[tuple[str, str | None]] = field(default_factory=list)
+    tool_width: int = -1
+    tool_strips: list[list[Strip]] = field(default_factory=list)
 
     def blocks_for(self, text: str, final: bool) -> tuple[list[Block], list[Block]]:
         """(committed, open tail) blocks of the turn's current text."""
@@ -86,6 +117,8 @@ class TranscriptView(ScrollView, can_focus=True):
         "transcript--selected",
         "transcript--code-header",
         "transcript--success",
+        "transcript--thinking",
+        "transcript--tool",
     }
 
     DEFAULT_CSS = """
@@ -104,6 +137,8 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .transcript--marker { color: $text-muted; text-style: italic; }
     TranscriptView > .transcript--selected { color: $accent; background: $accent 15%; }
     TranscriptView > .transcript--code-header { color: $text-muted; }
+    TranscriptView > .transcript--thinking { color: $text-muted; text-style: italic dim; }
+    TranscriptView > .transcript--tool { color: $secondary; text-style: bold; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("transcript")
@@ -136,6 +171,12 @@ class TranscriptView(ScrollView, can_focus=True):
         self._relayout_pending = False
         self._new_text_below = False
         self._notes: dict[int, str] = {}
+        # Thinking blocks the user folded or unfolded (turn key → shown); the rest follow
+        # the default: open while streaming, folded once done.
+        self._thinking_open: dict[int, bool] = {}
+        self._answered: set[str] = set()  # tool call ids a user turn answers
+        self._call_names: dict[str, str] = {}  # tool call id → the tool's name
+        self._last_answer = -1  # position of the last assistant turn
         self.code_theme = "ansi_dark"
         self.empty_state = self.EMPTY_STATE
         # Attachments: thumbnails (PIL images) by sha256, handed down by the screen.
@@ -161,6 +202,14 @@ class TranscriptView(ScrollView, can_focus=True):
         if self.selected is not None and self.selected >= len(entries):
             self.selected = None
         self._notes = {k: v for k, v in self._notes.items() if k in self._by_key}
+        self._thinking_open = {k: v for k, v in self._thinking_open.items() if k in self._by_key}
+        self._answered = {t.tool_result_for for t in turns if t.tool_result_for is not None}
+        self._call_names = {
+            call.tool_call_id: call.name for turn in turns for call in turn.tool_calls
+        }
+        self._last_answer = next(
+            (i for i in range(len(turns) - 1, -1, -1) if turns[i].role == "assistant"), -1
+        )
         self._relayout(news=True)
 
     def turn_changed(self, turn: Turn) -> None:
@@ -368,6 +417,8 @@ class TranscriptView(ScrollView, can_focus=True):
             index == self.selected,
             self._notes.get(turn.key),
             self.code_theme,
+            self._thinking_shown(turn),
+            self._calls_state(index),
         )
         if entry.lines_key == key:
             return entry.lines
@@ -393,6 +444,8 @@ class TranscriptView(ScrollView, can_focus=True):
         role_class = "transcript--user" if turn.role == "user" else "transcript--assistant"
         lines: list[Strip] = []
         lines += self._plain_lines(self._header(turn, index), console, options)
+        if turn.thinking:
+            lines += self._thinking_lines(entry, console, options)
         if turn.role == "user":
             body = Text(sanitize(clip(turn.content, BLOCK_DISPLAY_LIMIT)[0]))
             lines += self._plain_lines(body, console, options)
@@ -411,6 +464,8 @@ class TranscriptView(ScrollView, can_focus=True):
                 lines += strips
             for block in tail:
                 lines += self._render_block(block, console, options)
+            if turn.tool_calls:
+                lines += self._tool_call_lines(entry, self._open_calls(index), console, options)
         # A note (a retry countdown) stands in for the footer: the turn is not over yet.
         note = self._notes.get(turn.key)
         if note:
@@ -419,7 +474,7 @@ class TranscriptView(ScrollView, can_focus=True):
             )
             lines += self._plain_lines(text, console, options)
         else:
-            footer = self._footer(turn)
+            footer = self._footer(turn, self._open_calls(index))
             if footer is not None:
                 lines += self._plain_lines(footer, console, options)
         return [*self._with_gutter(lines, selected, role_class), Strip.blank(width)]
@@ -480,7 +535,18 @@ class TranscriptView(ScrollView, can_focus=True):
         return strips
 
     def _header(self, turn: Turn, index: int) -> Text:
-        if turn.role == "user":
+        if turn.role == "user" and turn.tool_result_for is not None:
+            # Not a prompt: what the person playing the tool answered to its call.
+            call_id = _label(turn.tool_result_for)
+            name = self._call_names.get(turn.tool_result_for)
+            header = Text("Tool result", style=self._style("transcript--user"))
+            header.append(" for ", style=self._style("transcript--meta"))
+            if name is not None:
+                header.append(_label(name), style=self._style("transcript--tool"))
+                header.append(f" ({call_id})", style=self._style("transcript--meta"))
+            else:
+                header.append(f"call {call_id}", style=self._style("transcript--meta"))
+        elif turn.role == "user":
             header = Text("You", style=self._style("transcript--user"))
         else:
             header = Text("Assistant", style=self._style("transcript--assistant"))
@@ -489,7 +555,7 @@ class TranscriptView(ScrollView, can_focus=True):
         header.append(f"  #{index + 1}", style=self._style("transcript--meta"))
         return header
 
-    def _footer(self, turn: Turn) -> Text | None:
+    def _footer(self, turn: Turn, open_calls: list[ToolCallRecord]) -> Text | None:
         meta = self._style("transcript--meta")
         if turn.role == "user":
             if turn.state is TurnState.QUEUED:
@@ -546,7 +612,188 @@ class TranscriptView(ScrollView, can_focus=True):
                     f"  ✗ leaves the grammar at offset {where}",
                     style=self._style("transcript--error"),
                 )
+        if turn.state is TurnState.COMPLETE:
+            self._schema_mark(turn, text)
+            self._tool_notes(turn, open_calls, text)
         return text
+
+    def _schema_mark(self, turn: Turn, text: Text) -> None:
+        """✓/✗/◌ for an answer generated under a JSON schema, as for a grammar."""
+        if turn.response_schema is None:
+            return
+        if turn.schema_match is True:
+            text.append("  ✓ matches the schema", style=self._style("transcript--success"))
+        elif turn.schema_match is False:
+            problem = _label(turn.schema_problem or "does not match the schema", limit=300)
+            text.append(f"  ✗ {problem}", style=self._style("transcript--error"))
+        elif turn.stop_kind == "max_tokens":
+            text.append(
+                "  ◌ stopped early (max tokens); not checked",
+                style=self._style("transcript--warning"),
+            )
+
+    def _tool_notes(self, turn: Turn, open_calls: list[ToolCallRecord], text: Text) -> None:
+        """Lines under the usage line: a stop to call a tool, and what to do about it."""
+        warning = self._style("transcript--warning")
+        if turn.tool_choice_unsatisfied:
+            text.append("\n⚠ tool_choice was required but no tool was called", style=warning)
+        if not open_calls and turn.stop_kind != "tool_use":
+            return
+        calls = turn.tool_calls
+        if open_calls:
+            key = key_display(self.app, "answer-tool-call")
+            if len(calls) == 1:
+                note = f"stopped to call a tool — press {key} to answer it"
+            else:
+                call = open_calls[0]
+                position = calls.index(call) + 1
+                note = (
+                    f"stopped to call {len(calls)} tools — press {key} to answer "
+                    f"{_label(call.name)} (call {position} of {len(calls)})"
+                )
+            text.append(f"\n⚙ {note}", style=warning)
+        elif not calls:
+            text.append("\n⚙ stopped to call a tool, but no call arrived", style=warning)
+        elif all(call.tool_call_id in self._answered for call in calls):
+            text.append(
+                "\n⚙ stopped to call a tool — answered below", style=self._style("transcript--meta")
+            )
+        else:
+            text.append("\n⚙ stopped to call a tool", style=self._style("transcript--meta"))
+
+    # --- thinking and tool calls ------------------------------------------------------
+
+    def _thinking_shown(self, turn: Turn) -> bool:
+        """Whether ``turn``'s thinking is unfolded: the user's choice, or else while it
+        streams (folded to one line once the answer is done)."""
+        if not turn.thinking:
+            return False
+        return self._thinking_open.get(turn.key, turn.state is TurnState.STREAMING)
+
+    def _open_calls(self, index: int) -> list[ToolCallRecord]:
+        """The calls of the answer at ``index`` still waiting for a result (only the last
+        answer's can be: once something else follows, they are left behind)."""
+        if index != self._last_answer or not self._entries[index].turn.tool_calls:
+            return []
+        return open_tool_calls([entry.turn for entry in self._entries[index:]])
+
+    def _calls_state(self, index: int) -> tuple[object, ...]:
+        """What a turn's tool blocks and footer show that other turns decide."""
+        turn = self._entries[index].turn
+        if not turn.tool_calls:
+            return ()
+        answered = tuple(call.tool_call_id in self._answered for call in turn.tool_calls)
+        return answered, len(self._open_calls(index))
+
+    def _thinking_lines(
+        self, entry: _Entry, console: Console, options: ConsoleOptions
+    ) -> list[Strip]:
+        turn = entry.turn
+        meta = self._style("transcript--meta") + Style(dim=True)  # the label, dimmed too
+        style = self._style("transcript--thinking")
+        deltas = turn.thinking_deltas
+        count = f"{deltas:,} delta{'s' * (deltas != 1)}" if deltas else ""
+        size = f"{len(turn.thinking):,} characters"
+        key = key_display(self.app, "toggle-thinking")
+        if not self._thinking_shown(turn):
+            # One line: the label and the start of the thinking, cut with an ellipsis.
+            label = Text(
+                f"▸ Thinking ({', '.join(filter(None, (count, size)))} · {key} unfolds) ",
+                style=meta,
+            )
+            start = " ".join(turn.thinking[:THINKING_PREVIEW_CHARS].split())
+            label.append(sanitize(start, keep_newlines=False), style=style)
+            if len(turn.thinking) > THINKING_PREVIEW_CHARS:
+                label.append("…", style=style)
+            label.truncate(options.max_width, overflow="ellipsis")
+            return [
+                self._plain_lines(label, console, options.update(no_wrap=True))[0],
+                Strip.blank(0),
+            ]
+        if turn.state is TurnState.STREAMING and not (turn.content or turn.tool_calls):
+            label = Text(f"▾ Thinking… ({count or size})", style=meta)  # still thinking
+        else:
+            label = Text(
+                f"▾ Thinking ({', '.join(filter(None, (count, size)))} · {key} folds)", style=meta
+            )
+        lines = self._plain_lines(label, console, options)
+        shown, hidden = clip(turn.thinking, BLOCK_DISPLAY_LIMIT)
+        inner = options.update(width=max(options.max_width - 2, 8))
+        rule = Segment("┊ ", meta)
+        if entry.thinking_width != inner.max_width or not shown.startswith(entry.thinking_head):
+            entry.thinking_width = inner.max_width
+            entry.thinking_head = ""
+            entry.thinking_strips = []
+        # Whole lines are final: render the new ones once; the open last line every time.
+        end = shown.rfind("\n") + 1
+        consumed = len(entry.thinking_head)
+        if end > consumed:
+            for line in shown[consumed : end - 1].split("\n"):
+                entry.thinking_strips += self._plain_lines(
+                    Text(sanitize(line), style=style), console, inner
+                )
+            entry.thinking_head = shown[:end]
+        body = entry.thinking_strips
+        tail = shown[end:]
+        if tail:
+            body = body + self._plain_lines(Text(sanitize(tail), style=style), console, inner)
+        lines += [Strip([rule, *line], line.cell_length + 2) for line in body]
+        if hidden:
+            notice = Text(
+                f"… {hidden:,} more characters of thinking not shown",
+                style=self._style("transcript--warning"),
+            )
+            lines += self._plain_lines(notice, console, options)
+        lines.append(Strip.blank(0))
+        return lines
+
+    def _tool_call_lines(
+        self,
+        entry: _Entry,
+        open_calls: list[ToolCallRecord],
+        console: Console,
+        options: ConsoleOptions,
+    ) -> list[Strip]:
+        """Each tool call: a header (tool, call id, whether it is answered) over its
+        input, pretty-printed and highlighted as JSON, cut at :data:`TOOL_INPUT_LINES`."""
+        from rich.syntax import Syntax
+
+        turn = entry.turn
+        header_style = self._style("transcript--code-header")
+        if entry.tool_width != options.max_width:
+            entry.tool_width = options.max_width
+            entry.tool_strips = []
+        waiting = {call.tool_call_id for call in open_calls}
+        lines: list[Strip] = []
+        for number, call in enumerate(turn.tool_calls):
+            if len(entry.tool_texts) <= number:
+                entry.tool_texts.append(tool_input_text(call.input))
+            if len(entry.tool_strips) <= number:
+                pretty, more = entry.tool_texts[number]
+                syntax = Syntax(
+                    pretty,
+                    "json",
+                    theme=self.code_theme,
+                    word_wrap=True,
+                    padding=(0, 1),
+                    background_color="default",
+                )
+                strips = self._plain_lines(syntax, console, options)
+                if more:
+                    notice = Text(more, style=self._style("transcript--warning"))
+                    strips += self._plain_lines(notice, console, options)
+                entry.tool_strips.append(strips)
+            header = Text("╭─ tool call ", style=header_style)
+            header.append(_label(call.name), style=self._style("transcript--tool"))
+            header.append(f" · {_label(call.tool_call_id)}", style=header_style)
+            if call.tool_call_id in self._answered:
+                header.append(" · answered", style=header_style)
+            elif call.tool_call_id in waiting:
+                header.append(" · waiting for a result", style=self._style("transcript--warning"))
+            lines += self._plain_lines(header, console, options)
+            lines += entry.tool_strips[number]
+            lines.append(Strip.blank(0))
+        return lines
 
     # --- follow mode ------------------------------------------------------------------
 
@@ -639,6 +886,38 @@ class TranscriptView(ScrollView, can_focus=True):
                 event.stop()
                 self.post_message(self.CopyRequested(turn, int(key)))
 
+    def action_toggle_thinking(self) -> None:
+        """Unfold or fold the thinking of the selected answer, or else of the latest answer
+        that has some."""
+        index = self.selected
+        if (
+            index is None
+            or not 0 <= index < len(self._entries)
+            or not (self._entries[index].turn.thinking)
+        ):
+            index = next(
+                (
+                    i
+                    for i in range(len(self._entries) - 1, -1, -1)
+                    if self._entries[i].turn.role == "assistant" and self._entries[i].turn.thinking
+                ),
+                None,
+            )
+        if index is None:
+            self.app.bell()
+            self.notify("No answer here has any thinking to show.", timeout=3)
+            return
+        turn = self._entries[index].turn
+        shown = not self._thinking_shown(turn)
+        self._thinking_open[turn.key] = shown
+        self._entries[index].lines_key = None
+        self._relayout(start=index)  # not news: nothing new arrived
+        top = self._offsets[index]
+        if shown and top < self.scroll_y:
+            # Unfolded above the reader (or at the end while following): show its start.
+            self.following = False
+            self.scroll_to(y=top, animate=False)
+
     def action_edit_turn(self) -> None:
         turn = self.selected_turn()
         if turn is not None and turn.role == "user":
@@ -663,6 +942,33 @@ def _trim_blank_lines(strips: list[Strip]) -> list[Strip]:
     return strips[start:end]
 
 
+def tool_input_text(value: Any) -> tuple[str, str | None]:
+    """A tool call's input as shown: pretty-printed JSON, cut to :data:`TOOL_INPUT_LINES`
+    lines and :data:`TOOL_INPUT_CHARS` characters, control characters made visible; and
+    what was left out, if anything."""
+    try:
+        pretty = json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # not JSON-shaped (a recursive value): still shown
+        pretty = repr(value)
+    parts = pretty.split("\n", TOOL_INPUT_LINES)  # never splits a 1 MB input in full
+    more_lines = 0
+    if len(parts) > TOOL_INPUT_LINES:
+        more_lines = parts[-1].count("\n") + 1
+        pretty = "\n".join(parts[:TOOL_INPUT_LINES])
+    shown, more_chars = clip(pretty, TOOL_INPUT_CHARS)
+    left_out = [f"{more_lines:,} more lines"] if more_lines else []
+    if more_chars:
+        left_out.append(f"{more_chars:,} more characters")
+    more = f"… {' and '.join(left_out)} of the input not shown" if left_out else None
+    return sanitize(shown), more
+
+
+def _label(text: str, *, limit: int = LABEL_LIMIT) -> str:
+    """Untrusted text for a one-line label: visible controls, no newlines, cut short."""
+    shown, hidden = clip(text, limit)
+    return sanitize(shown, keep_newlines=False) + ("…" if hidden else "")
+
+
 def _estimate_height(turn: Turn, width: int) -> int:
     """A cheap guess of a turn's height until it is rendered (header, body, footer, gap)."""
     if turn.role == "marker":
@@ -675,8 +981,9 @@ def _estimate_height(turn: Turn, width: int) -> int:
         if line.lstrip().startswith(("```", "~~~")):
             fences += 1
     footer = 0 if turn.role == "user" and turn.state is not TurnState.QUEUED else 1
+    blocks = (2 if turn.thinking else 0) + 4 * len(turn.tool_calls)
     # Each attachment's line, and an image's thumbnail (about 3:4, in half-blocks).
     attached = sum(
         1 + (THUMBNAIL_CELLS * 3 // 8 if ref.kind == "image" else 0) for ref in turn.attachments
     )
-    return 1 + body + fences + footer + attached + 1
+    return 1 + body + fences + blocks + attached + footer + 1

@@ -333,7 +333,8 @@ class ChatSession:
 
     def answer_tool_call(self, tool_call_id: str, text: str, options: RequestOptions) -> Turn:
         """Answer the model's tool call ``tool_call_id`` with ``text`` (a person playing the
-        tool) and ask for the answer that continues from it, as :meth:`send` does."""
+        tool). Once every call of that answer has its result, ask for the answer that
+        continues from them, as :meth:`send` does."""
         self._check_idle()
         if not any(
             call.tool_call_id == tool_call_id
@@ -344,6 +345,11 @@ class ChatSession:
             raise ValueError(f"no complete answer made the tool call {tool_call_id!r}")
         self._drop_edited_turns()
         turn = self.conversation.add_tool_result(tool_call_id, text)
+        if self.conversation.open_tool_calls():
+            # The answer made more calls: the model continues once each has its result.
+            self.saver.save_turn(self.conversation, turn)
+            self._emit(TurnsChanged())
+            return turn
         self._send_turn(turn, options)
         return turn
 

@@ -31,6 +31,14 @@ NO_VISION = DaemonProfile(
 )
 
 
+def use_profile(screen: Any, profile: DaemonProfile) -> None:
+    """As the app does when it learns the daemon: the session's client speaks its wire,
+    and the screen shows what it takes (sidebar fields, chips, preview)."""
+    screen.session.client.profile = profile
+    screen._show_profile()
+    screen._update_preview()
+
+
 @pytest.fixture(autouse=True)
 def halfcell(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFERD_TUI_GRAPHICS", "halfcell")
@@ -71,18 +79,23 @@ MEMO = PendingAttachment(
 def test_chips_above_the_prompt(snap_compare: Any) -> None:
     """Two chips above the prompt: a half-block thumbnail (a red-green-blue gradient) with
     "harbour [b]at[/b] dusk.jpg" shown literally (not bold), "4,000×3,000 → 64×48" and
-    "9,216 bytes"; then "♪ memo.wav", "0:03.0 · 16,000 Hz", "192,000 bytes". The sidebar's
-    preview ends with "+ BLOB img-1: 9,216 bytes" and "+ BLOB aud-1: 192,000 bytes"."""
+    "9,216 bytes"; then "♪ memo.wav", "0:03.0 · 16,000 Hz", "192,000 bytes". The sidebar, laid out
+    for inferd 0.8, is scrolled to its request preview: the LP frame's length and prefix,
+    then "+ BLOB img-1: 9,216 bytes" and "+ BLOB aud-1: 192,000 bytes"."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         app = pilot.app
         boot_to_ready(app)  # type: ignore[arg-type]
         screen = conversation_screen(app)  # type: ignore[arg-type]
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         bar = screen.attachment_bar
         bar.add(PHOTO, thumbnail_from_rgb(PHOTO.data, PHOTO.width, PHOTO.height))
         bar.add(MEMO)
         screen.prompt.set_prompt("What is in the picture, and what does the memo say?")
+        await pilot.pause()
+        screen._update_preview()
+        await pilot.pause()
+        screen.sidebar.scroll_end(animate=False)  # down to the request preview
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
@@ -97,11 +110,11 @@ def test_a_chip_the_daemon_cannot_take_is_marked(snap_compare: Any) -> None:
         app = pilot.app
         boot_to_ready(app)  # type: ignore[arg-type]
         screen = conversation_screen(app)  # type: ignore[arg-type]
-        screen.set_daemon_profile(V08)
+        use_profile(screen, V08)
         bar = screen.attachment_bar
         bar.add(PHOTO, thumbnail_from_rgb(PHOTO.data, PHOTO.width, PHOTO.height))
         bar.add(MEMO)
-        screen.set_daemon_profile(NO_VISION)
+        use_profile(screen, NO_VISION)
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -32,16 +32,18 @@ def short_dir() -> Path:
 
 def app_for(directory: Path, **overrides: Any) -> InferdApp:
     resolution = resolve_endpoints(
-        socket=directory / "infer.sock", admin=directory / "admin.sock", env={}
+        socket=directory / "inferd.sock", admin=directory / "admin.sock", env={}
     )
     return InferdApp(AppConfig(resolution=resolution, **overrides))
 
 
 @asynccontextmanager
 async def daemon(directory: Path) -> AsyncIterator[MockDaemon]:
+    # Tool results need a v2 wire: an inferd 0.8 stand-in.
     config = MockConfig(
-        socket_path=directory / "infer.sock",
+        socket_path=directory / "inferd.sock",
         admin_path=directory / "admin.sock",
+        era="0.8",
         tokens=("It is ", "sunny."),
     )
     async with MockDaemon.start(config) as running:
@@ -180,8 +182,6 @@ async def test_hostile_call_is_named_inertly_in_the_dialog() -> None:
 
 
 async def test_a_typed_result_is_sent_and_the_model_carries_on() -> None:
-    # Today through the screen's fallback (a tool-result turn, then a regenerate); once the
-    # session has answer_tool_call, through that: the outcome is the same.
     directory = short_dir()
     async with daemon(directory) as running:
         app = app_for(directory)

@@ -216,9 +216,7 @@ class ChatScreen(ChatAttachments):
         self._update_preview()
 
     def _show_profile(self) -> None:
-        set_profile = getattr(self.sidebar, "set_profile", None)
-        if set_profile is not None:  # the sidebar lays itself out for this daemon
-            set_profile(self.session.profile)
+        self.sidebar.set_profile(self.session.profile)
         # Chips the daemon cannot take are marked (and said) before anything is sent.
         self.set_daemon_profile(self.session.profile)
 
@@ -521,32 +519,13 @@ class ChatScreen(ChatAttachments):
         self._answer_tool_call(message.tool_call_id, message.text)
 
     def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
-        """Send ``text`` as the result of the call: through the session's own step when it
-        has one; otherwise add the result turn here and ask for the next answer from it
-        (regenerate answers from the last user turn, which this now is) once every call
-        of the answer has its result. The next open call, if any, is asked for at once."""
-        params = self.sidebar.to_params()
-        if params is None:
+        """Send ``text`` as the call's result; the session asks for the next answer once
+        every call of the answer has one, so the next open call is asked for at once."""
+        options = self.sidebar_options()
+        if options is None:
             self.notify("Fix the highlighted sampling fields first.", severity="error")
             return
-        grammar = self.sidebar.grammar
-        answer_tool_call = getattr(self.session, "answer_tool_call", None)
-        if answer_tool_call is not None:
-            from inferd_tui.request_options import RequestOptions
-
-            to_options = getattr(self.sidebar, "to_options", None)
-            options = to_options() if to_options is not None else None
-            if options is None:
-                options = RequestOptions(sampling=params, grammar=grammar)
-            answer_tool_call(tool_call_id, text, options)
-        else:
-            turn = self.conversation.add_tool_result(tool_call_id, text)
-            self.session.saver.save_turn(self.conversation, turn)
-            if self.conversation.open_tool_calls():
-                self.transcript.sync(self.conversation.turns)
-            else:
-                self.transcript.action_follow()
-                self.session.regenerate(params, grammar)
+        self.session.answer_tool_call(tool_call_id, text, options)
         self._update_preview()
         if not self.session.busy and self.conversation.open_tool_calls():
             self.action_answer_tool_call()

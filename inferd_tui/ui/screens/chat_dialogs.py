@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
 from inferd_tui.conversation import Conversation
 from inferd_tui.proto import SamplingParams
-from inferd_tui.request_options import RequestOptions, offered_fields
+from inferd_tui.request_options import RequestOptions
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -47,30 +47,12 @@ class ChatDialogs(Screen[None]):
         raise NotImplementedError
 
     def sidebar_options(self) -> RequestOptions | None:
-        """What the sidebar sets for the next request, or None while a field is invalid.
-
-        The sidebar's own ``to_options()`` when it has one; otherwise its sampling fields
-        and grammar, less what this daemon cannot take (so a grammar typed for a v1 daemon
-        does not make every request to a 0.4+ one fail)."""
-        to_options = getattr(self.sidebar, "to_options", None)
-        if to_options is not None:
-            return cast("RequestOptions | None", to_options())
-        params = self.sidebar.to_params()
-        if params is None:
-            return None
-        offers = offered_fields(self.session.profile)
-        grammar = self.sidebar.grammar if offers["grammar"].enabled else ""
-        if not offers["image_token_budget"].enabled:
-            params = params.model_copy(update={"image_token_budget": None})
-        return RequestOptions(sampling=params, grammar=grammar)
+        """What the sidebar sets for the next request (only the fields this daemon takes),
+        or None while one of them is invalid."""
+        return self.sidebar.to_options()
 
     def load_sidebar(self, options: RequestOptions) -> None:
-        """Show ``options`` in the sidebar (its ``load_options()`` when it has one)."""
-        load_options = getattr(self.sidebar, "load_options", None)
-        if load_options is not None:
-            load_options(options)
-            return
-        self.sidebar.load(options.sampling, options.grammar)
+        self.sidebar.load_options(options)
 
     # --- widgets ----------------------------------------------------------------------
 

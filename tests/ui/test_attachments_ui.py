@@ -360,3 +360,99 @@ async def test_a_withdrawn_or_edited_prompt_gets_its_attachments_back(
         await settled(pilot)
         assert screen.prompt.text == "an earlier prompt"
         assert [item.data for item in screen.attachment_bar.items] == [sent.data]
+
+
+# --- end to end against the stand-in at 0.8 (demo backend) ------------------------------
+
+
+async def test_an_image_is_answered_about_kept_and_resent_after_reopening(
+    tmp_path: Path, photo: Path, clip: Path
+) -> None:
+    """Attach an image and a clip, send: the demo backend answers from the bytes it got
+    (size and mean colour, duration). Reopen the conversation from the store: the turn
+    still has them, with a thumbnail, and a regenerate sends exactly the same bytes."""
+    import shutil
+    import tempfile
+
+    from inferd_tui.conversation import TurnState
+    from inferd_tui.mock_daemon import MockConfig, MockDaemon
+
+    directory = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))  # AF_UNIX paths are short
+    try:
+        config = MockConfig(
+            socket_path=directory / "inferd.sock",
+            admin_path=directory / "admin.sock",
+            era="0.8",
+            backend="demo",
+            demo_tokens_per_s=50_000.0,
+        )
+        store = Store.open(tmp_path / "data" / "db.sqlite3")
+        rgb = Image.open(photo).convert("RGB").tobytes()
+        async with MockDaemon.start(config) as daemon:
+            resolution = resolve_endpoints(
+                socket=directory / "infer.sock", admin=directory / "admin.sock", env={}
+            )
+            app = InferdApp(AppConfig(resolution=resolution, store=store))
+            async with app.run_test(size=(140, 42), notifications=True) as pilot:
+                await until(pilot, lambda: app.inference_ready, "ready on the v2 wire")
+                screen = chat(app)
+                await until(
+                    pilot,
+                    lambda: (
+                        screen.daemon_profile is not None and screen.daemon_profile.wire == "v2"
+                    ),
+                    "the chips know the daemon",
+                )
+                screen.attach_path(photo)
+                screen.attach_path(clip)
+                # Not settled(): the app's admin watcher is a worker that never completes.
+                await until(
+                    pilot,
+                    lambda: len(screen.attachment_bar.items) == 2 or bool(messages(app)),
+                    "both chips",
+                )
+                assert len(screen.attachment_bar.items) == 2, messages(app)
+                screen.prompt.set_prompt("what is in these?")
+                screen.prompt.focus()
+                await pilot.press("enter")
+
+                def answered() -> bool:
+                    turns = screen.conversation.turns
+                    return (
+                        len(turns) == 2
+                        and turns[-1].state is not TurnState.STREAMING
+                        and screen.session.live is None
+                    )
+
+                await until(pilot, answered, "the answer")
+                answer = screen.conversation.turns[-1]
+                assert answer.state is TurnState.COMPLETE, answer.error_message
+                assert "40×30 pixels (3,600 bytes of RGB arrived)" in answer.content
+                first = daemon.last_v2_request
+                assert first is not None
+                assert first.attachments[0].data == rgb
+                sent_audio = first.attachments[1].data
+                conversation_id = screen.conversation.store_id
+                assert conversation_id is not None
+
+                # Reopen from the store: the refs come back, the bytes come from the store.
+                screen.session.new_conversation()
+                screen.thumbnails.clear()  # as after a restart: only the store has them
+                screen.transcript._thumbnails.clear()
+                screen.session.open(conversation_id)
+                user = screen.conversation.turns[0]
+                assert [ref.name for ref in user.attachments] == [photo.name, "memo.wav"]
+                await until(
+                    pilot,
+                    lambda: screen.transcript.has_thumbnail(user.attachments[0].sha256),
+                    "the thumbnail, made from the stored bytes",
+                )
+                await pilot.press("f5")
+                await until(pilot, answered, "the regenerated answer")
+                again = daemon.last_v2_request
+                assert again is not first
+                assert again.attachments[0].data == rgb
+                assert again.attachments[1].data == sent_audio
+        store.close()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

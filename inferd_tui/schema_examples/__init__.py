@@ -1,5 +1,6 @@
 """The example JSON-schema library: `.json` files in this package, each a schema whose
-``description`` says what it shows. Read on first use, not at import."""
+``description`` says what it shows; and example tools arrays (``tool_sets.json``). Read on
+first use, not at import."""
 
 from __future__ import annotations
 
@@ -42,3 +43,10 @@ def get_schema_example(name: str) -> SchemaExample:
             return example
     names = ", ".join(example.name for example in load_schema_examples())
     raise KeyError(f"no schema example named {name!r}; available: {names}")
+
+
+@functools.cache
+def load_tool_examples() -> dict[str, str]:
+    """Example tools arrays by name (``tool_sets.json``), each as indented JSON text."""
+    sets = json.loads(resources.files(__name__).joinpath("tool_sets.json").read_text("utf-8"))
+    return {name: json.dumps(tools, indent=2) for name, tools in sets.items()}

@@ -11,6 +11,10 @@ from importlib import resources
 from typing import Any
 
 
+#: The example tools arrays, beside the schemas.
+TOOL_SETS = "tool_sets.json"
+
+
 @dataclass(frozen=True)
 class SchemaExample:
     name: str
@@ -28,7 +32,7 @@ def load_schema_examples() -> tuple[SchemaExample, ...]:
     """Every example, sorted by name."""
     examples = []
     for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".json"):
+        if not entry.name.endswith(".json") or entry.name == TOOL_SETS:
             continue
         source = entry.read_text(encoding="utf-8")
         description = str(json.loads(source).get("description", ""))
@@ -48,5 +52,5 @@ def get_schema_example(name: str) -> SchemaExample:
 @functools.cache
 def load_tool_examples() -> dict[str, str]:
     """Example tools arrays by name (``tool_sets.json``), each as indented JSON text."""
-    sets = json.loads(resources.files(__name__).joinpath("tool_sets.json").read_text("utf-8"))
+    sets = json.loads(resources.files(__name__).joinpath(TOOL_SETS).read_text("utf-8"))
     return {name: json.dumps(tools, indent=2) for name, tools in sets.items()}

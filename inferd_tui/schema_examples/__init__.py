@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-
 #: The example tools arrays, beside the schemas.
 TOOL_SETS = "tool_sets.json"
 

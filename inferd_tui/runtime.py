@@ -8,6 +8,7 @@ Pure set-up: no Textual; the demo daemon is only configured here, started by the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -61,7 +62,13 @@ def runtime_from_args(
         if getattr(args, "demo", False) or demo_era is not None:
             from inferd_tui.mock_daemon import MockConfig
             from inferd_tui.mock_daemon.demo_hints import DEFAULT_DEMO_ERA
-            from inferd_tui.proto.eras import ERAS, LP_SOCKET_NAME, V1_SOCKET_NAME, features
+            from inferd_tui.proto.eras import (
+                ERAS,
+                LP_SOCKET_NAME,
+                RELEASE,
+                V1_SOCKET_NAME,
+                features,
+            )
 
             era = next((known for known in ERAS if known == demo_era), DEFAULT_DEMO_ERA)
             if demo_era is not None and era != demo_era:
@@ -80,6 +87,11 @@ def runtime_from_args(
                 era=era,
             )
             resolution = resolve_endpoints(socket=socket_path, admin=admin_path, env={})
+            if loaded.settings.daemon_release is None:
+                # The stand-in's release is known exactly: fields it lacks are refused,
+                # not sent with a note (as they would be to a daemon of unknown release).
+                settings = loaded.settings.model_copy(update={"daemon_release": RELEASE[era]})
+                loaded = dataclasses.replace(loaded, settings=settings)
         else:
             demo = None
             endpoint = loaded.settings.endpoint

@@ -49,7 +49,7 @@ from inferd_tui.proto import (
     SamplingParams,
     UnexpectedEof,
 )
-from inferd_tui.proto.capability import DaemonProfile
+from inferd_tui.proto.capability import DaemonProfile, request_problems
 from inferd_tui.proto.chat import AnswerEvent, AudioAttachment, ChatRequest, ImageAttachment
 from inferd_tui.proto.errors import UnsupportedByDaemon
 from inferd_tui.proto.preview import request_preview
@@ -426,6 +426,13 @@ class ChatSession:
         draft = Conversation(system_prompt=self.conversation.system_prompt, turns=list(turns))
         draft.add_user(prompt).attachments = list(attachments)
         request = draft.to_chat_request(options, request_id="<id>")
+        refusals = [
+            problem.message
+            for problem in request_problems(request, self.profile)
+            if problem.severity == "error"
+        ]
+        if refusals:  # what would be refused before sending is said, not shown as sent
+            return "\n".join(f"✗ not sent as it is: {message}" for message in refusals)
         return request_preview(request, self.profile.wire, blob_sizes=_blob_sizes(draft))
 
     # --- stopping and editing ----------------------------------------------------------

@@ -1,8 +1,10 @@
 """Regenerate screenshots/*.svg from the app driving the built-in stand-in daemon.
 
-Run with `make screenshots`. Each picture is taken from a live session: a first boot with
-a download, a streamed answer, a grammar-constrained answer with its ✓ badge, and the
-admin events panel after a daemon restart. Look at the SVGs before committing them.
+Run with `make screenshots`. Each picture is taken from a live session: on an inferd 0.3
+stand-in, a first boot with a download, a streamed answer, a grammar-constrained answer with
+its ✓ badge, and the admin events panel after a daemon restart; on an inferd 0.8 one, an
+answer that thinks first, a tool call answered by hand, and an answer checked against a
+JSON schema. Look at the SVGs before committing them.
 """
 
 from __future__ import annotations
@@ -125,6 +127,86 @@ async def main() -> None:
             await pilot.press("ctrl+o")
             await pilot.pause(0.5)
             save(app, "admin-panel")
+
+    await today(Path(tempfile.mkdtemp(prefix="shots8-", dir="/tmp")))
+
+
+async def ask(
+    pilot: Pilot[None], screen: ChatScreen, prompt: str, done: Callable[[], bool]
+) -> None:
+    screen.prompt.set_prompt(prompt)
+    screen.prompt.focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: screen.session.live is None and done(), f"the answer to {prompt!r}")
+    await pilot.pause(0.3)
+
+
+async def today(directory: Path) -> None:
+    """The newest release: thinking, a tool call answered by hand, a schema-checked answer."""
+    from inferd_tui.request_options import RequestOptions
+    from inferd_tui.schema_examples import get_schema_example, load_tool_examples
+    from inferd_tui.structured import check_tools_text
+    from inferd_tui.ui.screens.tool_result import ToolResultScreen
+
+    socket_path, admin_path = directory / "inferd.sock", directory / "admin.sock"
+    config = MockConfig(
+        socket_path=socket_path,
+        admin_path=admin_path,
+        era="0.8",
+        backend="demo",
+        demo_tokens_per_s=150.0,
+    )
+    resolution = resolve_endpoints(socket=socket_path, admin=admin_path, env={})
+    async with MockDaemon.start(config):
+        app = InferdApp(AppConfig(resolution=resolution))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.inference_ready, "ready")
+            screen = chat(app)
+            await pilot.press("f3")  # the events panel folded: more room for answers
+
+            # 5. Thinking first, folded to one line once the answer is there.
+            short = SamplingParams(max_tokens=90)  # the whole answer fits under its thinking
+            screen.sidebar.load_options(RequestOptions(sampling=short, thinking=True))
+            last = lambda: screen.conversation.turns[-1]  # noqa: E731
+            await ask(pilot, screen, "Why is the sky blue?", lambda: bool(last().thinking))
+            save(app, "v2-thinking")
+
+            # 6. A tool call, answered by hand; the model carries on from the result.
+            tools = check_tools_text(load_tool_examples()["weather"]).tools or ()
+            screen.sidebar.load_options(RequestOptions(tools=tools))
+            await ask(
+                pilot,
+                screen,
+                "Should I cycle to work in Dublin tomorrow?",
+                lambda: bool(last().tool_calls),
+            )
+            await pilot.press("ctrl+f")
+            await until(pilot, lambda: isinstance(app.screen, ToolResultScreen), "the dialog")
+            app.screen.query_one("TextArea").text = '{"sky": "cloudy", "rain_mm": 0.4}'  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await until(
+                pilot,
+                lambda: (
+                    last().role == "assistant"
+                    and not last().tool_calls
+                    and screen.session.live is None
+                    and bool(last().content)
+                ),
+                "the answer after the tool result",
+            )
+            await pilot.pause(0.3)
+            save(app, "v2-tool-call")
+
+            # 7. Structured output, checked against the schema.
+            schema = get_schema_example("enum").schema
+            screen.sidebar.load_options(RequestOptions(response_schema=schema))
+            await ask(
+                pilot,
+                screen,
+                "Rate this review: 'Fast, quiet, and it just works.'",
+                lambda: last().schema_match is not None,
+            )
+            save(app, "v2-schema")
 
 
 if __name__ == "__main__":

@@ -160,6 +160,8 @@ def _report_snapshot(
     )
     code = EXIT_OK if ready else EXIT_NOT_READY
     wire = choice.wire if choice is not None and eras is not None else None
+    if wire is not None and choice is not None:
+        eras = choice.eras  # narrowed by a stated daemon release, when there is one
     if as_json:
         console.json(
             {

@@ -169,14 +169,14 @@ async def test_status_from_the_environment(
 async def test_status_demo() -> None:
     result = await invoke(["status", "--demo"])
     assert result.code == 0, result
-    assert result.out.startswith("ready (inferd 0.6.2 or later; wire v2 on ")
+    assert result.out.startswith("ready (inferd 0.8; wire v2 on ")
     assert "inferd.sock" in result.out and "backend=demo" in result.out
 
 
 async def test_status_demo_era() -> None:
     result = await invoke(["status", "--demo-era", "0.3"])
     assert result.code == 0, result
-    assert result.out.startswith("ready (inferd 0.2–0.3; wire v1 on ")
+    assert result.out.startswith("ready (inferd 0.3; wire v1 on ")
 
 
 # --- watch -------------------------------------------------------------------------------

@@ -334,3 +334,26 @@ async def test_schema_files_load_and_save(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.errors and "The schema is still here" in app.errors[-1]
         assert screen.source == 'root ::= "yes"'  # the grammar was never touched
+
+
+async def test_the_tools_picker_loads_example_tools() -> None:
+    from textual.app import App
+
+    from inferd_tui.schema_examples import load_tool_examples
+    from inferd_tui.ui.widgets.schema_editor import ToolsEditor
+
+    class ToolsApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ToolsEditor("", show_examples=True)
+
+    app = ToolsApp()
+    async with app.run_test(size=(90, 30)) as pilot:
+        await pilot.pause()
+        editor = app.query_one(ToolsEditor)
+        picker = app.query_one(".json-examples", Select)
+        picker.value = "weather"
+        await pilot.pause()
+        assert editor.source == load_tool_examples()["weather"]
+        await pilot.pause(0.2)
+        assert editor.tools is not None
+        assert [tool.name for tool in editor.tools] == ["get_weather"]

@@ -49,7 +49,9 @@ class RequestFeatures(Vertical):
         self._schema = SchemaEditor(
             values.schema_text, id="sampling-response-schema", compact=True, show_examples=True
         )
-        self._tools = ToolsEditor(values.tools_text, id="sampling-tools", compact=True)
+        self._tools = ToolsEditor(
+            values.tools_text, id="sampling-tools", compact=True, show_examples=True
+        )
         self._ready = False
 
     def compose(self) -> ComposeResult:

@@ -393,6 +393,40 @@ class ToolsEditor(JsonEditor):
 
     PLACEHOLDER = 'Empty: no tools. [{"name", "description", "input_schema"}, …]'
 
+    def __init__(self, source: str = "", *, show_examples: bool = False, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self._show_examples = show_examples
+
+    def compose_before(self) -> ComposeResult:
+        if self._show_examples:
+            from inferd_tui.schema_examples import load_tool_examples
+
+            yield Select(
+                [(name, name) for name in load_tool_examples()],
+                prompt="Load example tools…",
+                allow_blank=True,
+                compact=True,
+                classes="json-examples",
+                tooltip="Replace the tools with an example (Ctrl+Z in the editor undoes it).",
+            )
+
+    @on(Select.Changed, ".json-examples")
+    def _example_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if not isinstance(event.value, str):
+            return
+        from inferd_tui.schema_examples import load_tool_examples
+
+        with self.prevent(Select.Changed):
+            event.select.clear()
+        self.set_source(load_tool_examples()[event.value], undoable=True)
+        self.notify(
+            f"Loaded the example tools {event.value!r} (Ctrl+Z in the editor brings back "
+            "your text).",
+            timeout=3,
+            markup=False,
+        )
+
     def check(self, source: str) -> JsonCheck:
         if not source.strip():
             return JsonCheck((), (), "No tools.", blank=True)

@@ -426,14 +426,16 @@ class ChatSession:
         draft = Conversation(system_prompt=self.conversation.system_prompt, turns=list(turns))
         draft.add_user(prompt).attachments = list(attachments)
         request = draft.to_chat_request(options, request_id="<id>")
+        # The preview loads no attachment bytes: their sizes come from the refs.
+        blob_sizes = _blob_sizes(draft)
         refusals = [
             problem.message
-            for problem in request_problems(request, self.profile)
+            for problem in request_problems(request, self.profile, blob_sizes=blob_sizes)
             if problem.severity == "error"
         ]
         if refusals:  # what would be refused before sending is said, not shown as sent
             return "\n".join(f"✗ not sent as it is: {message}" for message in refusals)
-        return request_preview(request, self.profile.wire, blob_sizes=_blob_sizes(draft))
+        return request_preview(request, self.profile.wire, blob_sizes=blob_sizes)
 
     # --- stopping and editing ----------------------------------------------------------
 

@@ -9,6 +9,7 @@ keys), so nothing is dropped without the user being told.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -137,8 +138,16 @@ def _wire_name(wire: Wire) -> str:
     return {"v1": "protocol v1", "v2-ndjson": "v2 NDJSON", "v2": "the v2 wire"}[wire]
 
 
-def request_problems(request: ChatRequest, profile: DaemonProfile) -> list[Problem]:
-    """Every reason ``request`` cannot go to this daemon as it is, errors first."""
+def request_problems(
+    request: ChatRequest,
+    profile: DaemonProfile,
+    *,
+    blob_sizes: Mapping[str, int] | None = None,
+) -> list[Problem]:
+    """Every reason ``request`` cannot go to this daemon as it is, errors first.
+
+    ``blob_sizes``: the byte count of each attachment (by id) whose bytes are not loaded
+    (a preview), checked in place of ``len(data)``."""
     wire, eras = profile.wire, profile.eras
     problems: list[Problem] = []
     add = problems.append
@@ -208,7 +217,7 @@ def request_problems(request: ChatRequest, profile: DaemonProfile) -> list[Probl
                 if problem is not None:
                     add(problem)
         problems.extend(_tool_problems(request, profile))
-        problems.extend(_attachment_problems(request, profile))
+        problems.extend(_attachment_problems(request, profile, blob_sizes or {}))
     problems.sort(key=lambda problem: problem.severity != "error")
     return problems
 
@@ -259,7 +268,12 @@ def _tool_problems(request: ChatRequest, profile: DaemonProfile) -> list[Problem
     return problems
 
 
-def _attachment_problems(request: ChatRequest, profile: DaemonProfile) -> list[Problem]:
+def _attachment_problems(
+    request: ChatRequest, profile: DaemonProfile, blob_sizes: Mapping[str, int]
+) -> list[Problem]:
+    def size(attachment: ImageAttachment | AudioAttachment) -> int:
+        return blob_sizes.get(attachment.id, len(attachment.data))
+
     problems: list[Problem] = []
     add = problems.append
     attachments = request.attachments
@@ -285,22 +299,22 @@ def _attachment_problems(request: ChatRequest, profile: DaemonProfile) -> list[P
                         )
                     )
     for attachment in attachments:
-        if len(attachment.data) > MAX_FRAME_BYTES:
+        if size(attachment) > MAX_FRAME_BYTES:
             add(
                 Problem(
                     "attachments",
-                    f"{attachment.id}: {len(attachment.data):,} bytes is past the 64 MiB "
+                    f"{attachment.id}: {size(attachment):,} bytes is past the 64 MiB "
                     f"({MAX_FRAME_BYTES:,} bytes) a BLOB frame can hold",
                 )
             )
         if isinstance(attachment, ImageAttachment):
             expected = attachment.width * attachment.height * 3
-            if len(attachment.data) != expected:
+            if size(attachment) != expected:
                 add(
                     Problem(
                         "attachments",
                         f"{attachment.id}: {attachment.width}×{attachment.height} RGB is "
-                        f"{expected:,} bytes, not {len(attachment.data):,}",
+                        f"{expected:,} bytes, not {size(attachment):,}",
                     )
                 )
             if profile.any_backend("vision") is False:
@@ -311,7 +325,7 @@ def _attachment_problems(request: ChatRequest, profile: DaemonProfile) -> list[P
                     )
                 )
         elif isinstance(attachment, AudioAttachment):
-            if len(attachment.data) % 4:
+            if size(attachment) % 4:
                 add(Problem("attachments", f"{attachment.id}: f32 PCM must be whole samples"))
             if profile.any_backend("audio") is False:
                 add(
@@ -338,7 +352,7 @@ def _attachment_problems(request: ChatRequest, profile: DaemonProfile) -> list[P
                     f"{MAX_ATTACHMENTS} per request",
                 )
             )
-        total = sum(len(attachment.data) for attachment in attachments)
+        total = sum(size(attachment) for attachment in attachments)
         if total > MAX_TOTAL_BLOB_BYTES:
             add(
                 Problem(

@@ -18,7 +18,7 @@ from inferd_tui.attaching import (
     prepare_pending,
 )
 from inferd_tui.client.attachments import AttachmentError
-from inferd_tui.conversation import AttachmentRef
+from inferd_tui.conversation import AttachmentRef, Conversation
 from inferd_tui.proto.capability import BackendCapabilities, DaemonProfile
 from inferd_tui.proto.eras import EraRange
 
@@ -115,3 +115,18 @@ def test_prepare_pending_sniffs_by_content(tmp_path: Path) -> None:
     mp3.write_bytes(b"ID3" + b"\0" * 64)
     with pytest.raises(AttachmentError, match=r"song\.mp3"):
         prepare_pending(mp3, max_side=2048, audio_rate=16_000)
+
+
+def test_a_preview_checks_the_sizes_it_was_given_instead_of_missing_bytes() -> None:
+    from inferd_tui.proto.capability import request_problems
+    from inferd_tui.request_options import RequestOptions
+
+    talk = Conversation()
+    talk.add_user("look").attachments = [
+        AttachmentRef("image", "a.png", "ab" * 32, 48, width=4, height=4)
+    ]
+    request = talk.to_chat_request(RequestOptions())  # no loader: no bytes
+    assert any("not 0" in p.message for p in request_problems(request, V08))
+    assert request_problems(request, V08, blob_sizes={"img-1": 48}) == []
+    wrong = request_problems(request, V08, blob_sizes={"img-1": 47})
+    assert [p.message for p in wrong] == ["img-1: 4×4 RGB is 48 bytes, not 47"]

@@ -129,6 +129,7 @@ def test_sent_image_and_audio_in_the_transcript(snap_compare: Any) -> None:
         app = pilot.app
         boot_to_ready(app)  # type: ignore[arg-type]
         screen = conversation_screen(app)  # type: ignore[arg-type]
+        use_profile(screen, V08)
         conversation = Conversation()
         add_exchange(
             conversation,

@@ -54,7 +54,7 @@ class Recorder:
 
 
 def instrument(recorder: Recorder) -> None:
-    original_plan = daemon_module.MockDaemon._stream_plan
+    original_frames = daemon_module.MockDaemon._stream_frames
 
     class TimedStream:
         def __init__(self, stream: Any) -> None:
@@ -65,10 +65,10 @@ def instrument(recorder: Recorder) -> None:
             if b'"type":"token"' in data or b'"type": "token"' in data:
                 recorder.sent.append(time.perf_counter())
 
-    async def timed(self: Any, stream: Any, request_id: str, plan: Any) -> bool:
-        return bool(await original_plan(self, TimedStream(stream), request_id, plan))
+    async def timed(self: Any, stream: Any, *args: Any) -> bool:
+        return bool(await original_frames(self, TimedStream(stream), *args))
 
-    daemon_module.MockDaemon._stream_plan = timed  # type: ignore[method-assign]
+    daemon_module.MockDaemon._stream_frames = timed  # type: ignore[method-assign]
 
     original_changed = TranscriptView.turn_changed
 

@@ -14,13 +14,10 @@ The daemon is this script re-run with ``--serve`` (the tape has tokens like "- i
 "\\n" that argv cannot carry): the real ``MockDaemon``, with its frame writes paced on an
 absolute 150/s schedule (its own per-token ``sleep(1/150)`` overshoots to ~130/s) and
 timestamped (CLOCK_MONOTONIC, the same clock in every process) into a file.
-The thinking run: the app talks v1 to the stand-in, and v1 has no thinking block, so the
-app runs under this script's ``--app`` shim, which hands the session the first 300 token
-frames of the answer as thinking deltas (and trims them from v1's ``done`` text): the
-frames, their pacing and everything from the session to the screen are the app's own. The
-run checks that thinking lines (the ┊ rule) were on screen while it streamed and were gone
-(folded) at the end, so a shim that stopped applying (the chat flow on another client
-call) fails loudly rather than measuring plain text.
+The thinking run: the stand-in plays inferd 0.8 (the length-prefixed wire) with a tape of
+300 ``thinking`` deltas, then the same text. The run checks that thinking lines (the ┊
+rule) were on screen while it streamed and were gone (folded) at the end, so a run that
+showed no thinking fails loudly rather than measuring plain text.
 
 A PASS/MISS line per target (worst run); skips (exit 0) without tmux; exit 1 on a MISS.
 
@@ -175,8 +172,9 @@ def answer_tokens(seed: int, count: int) -> list[str]:
 # --- the daemon process -----------------------------------------------------------------
 
 
-def serve(socket_path: str, admin_path: str, tape_path: str, log_path: str) -> None:
-    """Run the stand-in daemon; log the CLOCK_MONOTONIC time of every frame written."""
+def serve(socket_path: str, admin_path: str, tape_path: str, log_path: str, thinking: str) -> None:
+    """Run the stand-in daemon; log the CLOCK_MONOTONIC time of every frame written. With
+    ``thinking`` > 0 it plays inferd 0.8, the first that many tokens as thinking deltas."""
     import anyio
 
     from inferd_tui.mock_daemon import MockConfig, MockDaemon
@@ -212,11 +210,17 @@ def serve(socket_path: str, admin_path: str, tape_path: str, log_path: str) -> N
     daemon_module.MockDaemon._stream_frames = timed  # type: ignore[method-assign]
 
     async def run() -> None:
+        thoughts = int(thinking)
+        tape = tuple(
+            {"type": "thinking" if index < thoughts else "text", "delta": token}
+            for index, token in enumerate(tokens)
+        )
         config = MockConfig(
             socket_path=Path(socket_path),
             admin_path=Path(admin_path),
             tokens=tokens,
             token_delay_s=0.0,  # paced by TimedStream
+            **({"era": "0.8", "tape": tape} if thoughts else {}),  # type: ignore[arg-type]
         )
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             async with MockDaemon.start(config) as daemon:
@@ -226,41 +230,6 @@ def serve(socket_path: str, admin_path: str, tape_path: str, log_path: str) -> N
                     break
 
     anyio.run(run)
-
-
-# --- the app, with thinking ----------------------------------------------------------------
-
-
-def app_with_thinking(count: int, argv: list[str]) -> None:
-    """Run ``inferd-tui argv`` with the first ``count`` token frames of each answer handed
-    to the session as thinking deltas, and the ``done`` text without them."""
-    from inferd_tui.client import client as client_module
-    from inferd_tui.proto import DoneFrame, TokenFrame
-    from inferd_tui.proto.chat import ThinkingDelta
-
-    original = client_module.Client.generate
-
-    def generate(self: Any, request: Any) -> Any:
-        async def frames() -> Any:
-            seen = thought = 0
-            async with contextlib.aclosing(original(self, request)) as inner:
-                async for frame in inner:
-                    if isinstance(frame, TokenFrame) and seen < count:
-                        seen += 1
-                        thought += len(frame.content)
-                        yield ThinkingDelta(frame.content, frame.id)
-                    elif isinstance(frame, DoneFrame):
-                        yield frame.model_copy(update={"content": frame.content[thought:]})
-                    else:
-                        yield frame
-
-        return frames()
-
-    client_module.Client.generate = generate  # type: ignore[method-assign]
-    from inferd_tui.cli import main as app_main
-
-    sys.argv = argv
-    sys.exit(app_main())
 
 
 # --- tmux and /proc -----------------------------------------------------------------------
@@ -348,9 +317,19 @@ def run_once(tmux_path: str, tokens: list[str], thinking: int = 0) -> dict[str, 
     home.mkdir()
     tape, log = work / "tape.json", work / "frames.json"
     tape.write_text(json.dumps(tokens))
-    sock, admin = work / "infer.sock", work / "admin.sock"
+    sock = work / ("inferd.sock" if thinking else "infer.sock")
+    admin = work / "admin.sock"
     daemon = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(sock), str(admin), str(tape), str(log)],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(sock),
+            str(admin),
+            str(tape),
+            str(log),
+            str(thinking),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -369,8 +348,6 @@ def run_once(tmux_path: str, tokens: list[str], thinking: int = 0) -> dict[str, 
         }
         assignments = " ".join(f"{k}={v}" for k, v in env.items())
         app = str(APP)
-        if thinking:  # the app under the shim; "inferd-tui" stays in its command line
-            app = f"{sys.executable} {__file__} --app {thinking} inferd-tui"
         tmux.start(f"env -i {assignments} {app} --socket {sock} --admin {admin} --no-save")
         tmux.wait_for("Ask something")
         tmux.wait_for("ready")
@@ -495,9 +472,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--serve":
+    if len(sys.argv) == 7 and sys.argv[1] == "--serve":
         serve(*sys.argv[2:])
-    elif len(sys.argv) > 3 and sys.argv[1] == "--app":
-        app_with_thinking(int(sys.argv[2]), sys.argv[3:])
     else:
         sys.exit(main())

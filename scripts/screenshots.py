@@ -4,7 +4,8 @@ Run with `make screenshots`. Each picture is taken from a live session: on an in
 stand-in, a first boot with a download, a streamed answer, a grammar-constrained answer with
 its ✓ badge, and the admin events panel after a daemon restart; on an inferd 0.8 one, an
 answer that thinks first, a tool call answered by hand, and an answer checked against a
-JSON schema. Look at the SVGs before committing them.
+JSON schema, and an attached image with its chip and the answer about its bytes. Look at
+the SVGs before committing them.
 """
 
 from __future__ import annotations
@@ -207,6 +208,37 @@ async def today(directory: Path) -> None:
                 lambda: last().schema_match is not None,
             )
             save(app, "v2-schema")
+
+            # 8. An image attached: its chip above the prompt, then the answer about it.
+            screen.sidebar.load_options(RequestOptions())
+            screen.attach_path(sunset(directory / "sunset.png"))
+            await until(pilot, lambda: bool(screen.attachment_bar.items), "the chip")
+            await pilot.pause(0.5)
+            save(app, "v2-attachment-chip")
+            await ask(
+                pilot,
+                screen,
+                "What colours are in this picture?",
+                lambda: last().role == "assistant" and bool(last().content),
+            )
+            save(app, "v2-attachment")
+
+
+def sunset(path: Path) -> Path:
+    """A small gradient picture, made here (no binary files in the repository)."""
+    from PIL import Image
+
+    width, height = 320, 200
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [
+            (250 - y // 2, 120 + x // 8 - y // 4, 60 + y // 2)
+            for y in range(height)
+            for x in range(width)
+        ]
+    )
+    image.save(path)
+    return path
 
 
 if __name__ == "__main__":

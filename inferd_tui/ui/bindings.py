@@ -71,15 +71,17 @@ KEYS: dict[str, KeyGroup] = {
             Key(
                 "ctrl+f", "answer_tool_call", "Answer tool call", id="answer-tool-call", show=False
             ),
-            # Alt (ESC + letter) reaches the app through SSH and tmux, which Ctrl+B does not;
-            # the prompt box binds neither. "a" attach, "d" detach.
-            Key("alt+a", "attach_file", "Attach", id="attach-file", show=False),
+            # Alt (ESC + letter) reaches the app through SSH and tmux, which Ctrl+B does not.
+            # Priority: a real terminal's Alt+A carries the character "a", which the focused
+            # prompt would otherwise type. "a" attach, "d" detach.
+            Key("alt+a", "attach_file", "Attach", id="attach-file", show=False, priority=True),
             Key(
                 "alt+d",
                 "remove_last_attachment",
                 "Remove last attachment",
                 id="attachment-remove-last",
                 show=False,
+                priority=True,
             ),
         ),
     ),

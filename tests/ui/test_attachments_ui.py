@@ -456,3 +456,19 @@ async def test_an_image_is_answered_about_kept_and_resent_after_reopening(
         store.close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def test_alt_a_from_a_real_terminal_opens_the_picker_over_the_focused_prompt(
+    tmp_path: Path,
+) -> None:
+    """A terminal's ESC a arrives as alt+a *with* the character "a": the prompt would type
+    it unless the binding goes first (found under tmux; Pilot's press sends no character)."""
+    app = app_for(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = chat(app)
+        use_profile(screen, V08)
+        screen.prompt.focus()
+        await pilot.pause()
+        app.post_message(events.Key("alt+a", "a"))
+        await until(pilot, lambda: isinstance(app.screen, AttachFilePicker), "the picker")
+        assert screen.prompt.text == ""

@@ -18,7 +18,7 @@ from textual.widgets import Label, Select, Static
 
 from inferd_tui.proto.chat import TOOL_CHOICES, ToolChoice
 from inferd_tui.request_options import FieldOffer, OptionField
-from inferd_tui.ui.widgets.sampling_sidebar import FeatureValues
+from inferd_tui.ui.widgets.feature_values import FeatureValues
 from inferd_tui.ui.widgets.schema_editor import SchemaEditor, ToolsEditor
 
 #: The fields this block shows, by their RequestOptions name.

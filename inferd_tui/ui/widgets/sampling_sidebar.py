@@ -32,10 +32,11 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from inferd_tui.proto import DAEMON_DEFAULTS, VALID_IMAGE_TOKEN_BUDGETS, SamplingParams
 from inferd_tui.proto.capability import DaemonProfile
-from inferd_tui.proto.chat import ToolChoice, ToolSpec
+from inferd_tui.proto.chat import ToolSpec
 from inferd_tui.request_options import FieldOffer, OptionField, RequestOptions, offered_fields
 from inferd_tui.text_safety import clip, sanitize
 from inferd_tui.ui.bindings import bindings_for, key_display
+from inferd_tui.ui.widgets.feature_values import FeatureValues
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
 
 if TYPE_CHECKING:
@@ -49,16 +50,6 @@ TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     ("max_tokens", "Max tokens"),
 )
 BUDGET_FIELD: Final = "image_token_budget"
-
-
-@dataclass(frozen=True)
-class FeatureValues:
-    """What the post-v1 fields hold, as typed: the editors' texts and the two choices."""
-
-    thinking: bool | None = None
-    schema_text: str = ""
-    tools_text: str = ""
-    tool_choice: ToolChoice | None = None
 
 
 _NO_FEATURES = FeatureValues()

@@ -211,6 +211,22 @@ class _SurfaceClient(Generic[_Answer]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.address!r}, connected={self.connected})"
 
+    @classmethod
+    def from_resolution(
+        cls,
+        resolution: EndpointResolution,
+        *,
+        socket: str | Path | None = None,
+        stream_factory: StreamFactory | None = None,
+    ) -> Self:
+        """The client for this surface's socket: ``socket`` (flag or config) if given,
+        else beside the generation socket."""
+        find = embed_socket_path if cls.surface == "embed" else rerank_socket_path
+        path = find(resolution, socket)
+        if path is None:  # pragma: no cover - the admin path is always resolved
+            raise ValueError(f"no directory to find the {cls.surface} socket in: give its path")
+        return cls(path, stream_factory=stream_factory)
+
     @property
     def address(self) -> str:
         return self.endpoint.display
@@ -370,19 +386,6 @@ class EmbedClient(_SurfaceClient[EmbedResponse]):
 
     surface: Surface = "embed"
 
-    @classmethod
-    def from_resolution(
-        cls,
-        resolution: EndpointResolution,
-        *,
-        socket: str | Path | None = None,
-        stream_factory: StreamFactory | None = None,
-    ) -> EmbedClient:
-        path = embed_socket_path(resolution, socket)
-        if path is None:  # pragma: no cover - the admin path is always resolved
-            raise ValueError("no directory to find infer.embed.sock in: give its path")
-        return cls(path, stream_factory=stream_factory)
-
     async def embed(
         self,
         texts: Sequence[str],
@@ -418,19 +421,6 @@ class RerankClient(_SurfaceClient[RerankResponse]):
     """Reranking from ``infer.rerank.sock`` (inferd 0.6.2+ started with ``--rerank``)."""
 
     surface: Surface = "rerank"
-
-    @classmethod
-    def from_resolution(
-        cls,
-        resolution: EndpointResolution,
-        *,
-        socket: str | Path | None = None,
-        stream_factory: StreamFactory | None = None,
-    ) -> RerankClient:
-        path = rerank_socket_path(resolution, socket)
-        if path is None:  # pragma: no cover - the admin path is always resolved
-            raise ValueError("no directory to find infer.rerank.sock in: give its path")
-        return cls(path, stream_factory=stream_factory)
 
     async def rerank(
         self,

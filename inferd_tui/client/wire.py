@@ -66,8 +66,8 @@ class AdminFindings:
 
     @property
     def eras(self) -> EraRange:
-        frames = [event.details() | {"status": "capabilities"} for event in self.capabilities]
         # details() drops the envelope but keeps wire_version and every capability key.
+        frames = [event.details() for event in self.capabilities]
         return eras_from_capabilities(frames, saw_any_frame=self.settled)
 
     @property

@@ -34,7 +34,7 @@ from inferd_tui.client import (
     path_state,
     read_admin_state,
 )
-from inferd_tui.client.wire import WireChoice, choose_wire
+from inferd_tui.client.wire import WireChoice, WireSetting, choose_wire
 from inferd_tui.headless._console import Console, demo_daemon, safe, to_json
 from inferd_tui.headless.events import raw_event
 from inferd_tui.proto.chat import ChatMessage, ChatRequest
@@ -316,14 +316,14 @@ async def _check_wire(
     report: Report,
     resolution: EndpointResolution,
     snapshot: AdminSnapshot | None,
-    wire: str,
+    wire: WireSetting,
     release: str | None,
 ) -> WireChoice | None:
     """Which wire the daemon speaks and where, and why; explains a wrong-wire setup."""
     if snapshot is not None and not snapshot.ready and not snapshot.capabilities:
         report.add("warn", "daemon era: not known yet (capabilities arrive just before `ready`)")
     try:
-        choice = await choose_wire(resolution, wire=wire, release=release)  # type: ignore[arg-type]
+        choice = await choose_wire(resolution, wire=wire, release=release)
     except IncompatibleDaemon as exc:
         report.add("FAIL", f"wire: {exc.title}", hint=exc.hint)
         return None

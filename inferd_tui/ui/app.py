@@ -152,7 +152,11 @@ class InferdApp(App[None]):
     async def _connect_inference(self) -> None:
         await self._demo_started.wait()
         try:
-            choice = await choose_wire(self.config.resolution, wire=self.config.wire)
+            choice = await choose_wire(
+                self.config.resolution,
+                wire=self.config.wire,
+                release=self.config.daemon_release,
+            )
         except IncompatibleDaemon as exc:  # --wire v1 on a 0.4+ daemon, or v2 on a 0.1
             self.daemon_state = self.daemon_state.with_wire_problem(
                 self.client.address, exc.hint, self._now()

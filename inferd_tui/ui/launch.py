@@ -74,6 +74,7 @@ def run_app(args: argparse.Namespace) -> int:
                 system_prompt=settings.system_prompt,
                 sampling=settings.sampling.to_wire(),
                 wire=settings.wire,
+                daemon_release=settings.daemon_release,
                 max_image_side=settings.max_image_side,
             )
             try:

@@ -49,6 +49,9 @@ class AppConfig:
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     #: Which wire to speak: "auto" asks the daemon (protocol-v2.md §9); v1 / v2 force one.
     wire: WireSetting = "auto"
+    #: The daemon's release when known (``daemon_release``): narrows what it is taken to
+    #: accept, as for the headless commands.
+    daemon_release: str | None = None
     #: Start the demo daemon, admin watcher and connector on mount. Snapshot tests turn
     #: this off and feed the state in themselves, so every frame is deterministic.
     autostart: bool = True

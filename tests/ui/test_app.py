@@ -377,6 +377,21 @@ async def test_a_0_8_daemon_answers_with_thinking_and_the_status_names_the_wire(
             assert (d.completed_requests, turn.backend) == (1, "demo")
 
 
+async def test_a_stated_daemon_release_narrows_what_the_app_takes_it_for() -> None:
+    """daemon_release reaches the app as it reaches the headless commands: the status
+    names that release, not the range the admin socket allows."""
+    directory = short_dir()
+    async with daemon(directory, era="0.8"):
+        app = app_for(directory, daemon_release="0.8")
+        async with app.run_test(size=(140, 42)) as pilot:
+            await until(
+                pilot,
+                lambda: chat(app).status_bar.summary_text.endswith("inferd 0.8 · v2"),
+                "the status names the stated release",
+            )
+            assert app.client.profile.eras.exact
+
+
 async def test_demo_plays_0_8_names_what_to_try_and_answers_on_the_v2_wire() -> None:
     from inferd_tui.cli import build_parser
     from inferd_tui.runtime import runtime_from_args

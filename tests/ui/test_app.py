@@ -471,7 +471,12 @@ async def test_wire_v1_forced_on_a_0_4_daemon_is_an_error_not_a_crash() -> None:
                 ),
                 "the refusal shown",
             )
-            assert any("removed protocol v1" in str(n.message) for n in app._notifications)
+            # The toast is a message the app handles after the state change: wait for it.
+            await until(
+                pilot,
+                lambda: any("removed protocol v1" in str(n.message) for n in app._notifications),
+                "the refusal notified",
+            )
             assert chat(app).status_bar.summary_text.startswith("✖ --wire v1 was asked for")
             await send(pilot, "hi")
             await pilot.pause()
@@ -581,9 +586,13 @@ async def test_deleting_the_open_conversation_starts_a_new_one_that_is_saved(
 
 @asynccontextmanager
 async def mid_answer(store: Store) -> AsyncIterator[tuple[InferdApp, Pilot[None]]]:
-    """The app, saving to ``store``, with a long answer streaming."""
+    """The app, saving to ``store``, with a long answer streaming.
+
+    The answer lasts 30 s, far longer than any test using it: Pilot's key presses wait for
+    the app to be idle, which a stream keeps from happening, so a few keys can take seconds.
+    """
     directory = short_dir()
-    async with daemon(directory, tokens=tuple(f"t{i} " for i in range(400)), token_delay_s=0.01):
+    async with daemon(directory, tokens=tuple(f"t{i} " for i in range(600)), token_delay_s=0.05):
         app = app_for(directory, store=store)
         async with app.run_test(size=(140, 42)) as pilot:
             await until(pilot, lambda: app.inference_ready, "ready")

@@ -281,8 +281,10 @@ async def test_a_pasted_path_offers_to_attach_instead_of_sending(
         use_profile(screen, V08)
         screen.prompt.focus()
         quoted = "'" + str(photo) + "'"
-        # What a terminal's bracketed paste of a dragged file delivers to the prompt.
-        screen.prompt.post_message(events.Paste(quoted))
+        # A terminal's bracketed paste of a dragged file reaches the app, which forwards it
+        # to the focused prompt (posted to the prompt itself, it would bubble back up to the
+        # app and be forwarded again: pasted twice).
+        app.post_message(events.Paste(quoted))
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the offer")
         await pilot.press("y")
         await settled(pilot)

@@ -32,6 +32,7 @@ from inferd_tui.client.wire import WireChoice, choose_wire
 from inferd_tui.daemon_state import DaemonState
 from inferd_tui.proto import AdminEvent, AdminStatus, IncompatibleDaemon, InferdError
 from inferd_tui.text_safety import sanitize
+from inferd_tui.ui import collector
 from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.shared import AdminItem, AppConfig
 
@@ -52,7 +53,8 @@ class InferdApp(App[None]):
         super().__init__()
         self.config = config
         self.client = Client.from_resolution(config.resolution)
-        self._demo_started = anyio.Event()
+        # Made on first use, after the first frame (anyio picks its backend then).
+        self._demo_event: anyio.Event | None = None
         if config.theme:
             with contextlib.suppress(Exception):
                 self.theme = config.theme
@@ -65,18 +67,28 @@ class InferdApp(App[None]):
         from inferd_tui.ui.screens.chat import ChatScreen
 
         self.push_screen(ChatScreen(self.config, self.client))
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        collector.resume()
         if self.config.autostart:
-            # After the first frame: importing and starting the stand-in daemon, anyio's
-            # backend and the first connection attempts would otherwise delay it.
-            self.call_after_refresh(self._start_workers)
+            # Not before: importing and starting the stand-in daemon, anyio's backend and
+            # the first connection attempts would delay the first frame.
+            self._start_workers()
 
     def _start_workers(self) -> None:
         if self.config.demo is not None:
             self._run_demo_daemon()
         else:
-            self._demo_started.set()
+            self._demo_started().set()
         self._watch_admin()
         self._connect_inference()
+
+    def _demo_started(self) -> anyio.Event:
+        """Set once the stand-in daemon listens (at once without ``--demo``)."""
+        if self._demo_event is None:
+            self._demo_event = anyio.Event()
+        return self._demo_event
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -88,17 +100,17 @@ class InferdApp(App[None]):
         assert self.config.demo is not None
         try:
             async with MockDaemon.start(self.config.demo):
-                self._demo_started.set()
+                self._demo_started().set()
                 await anyio.sleep_forever()
         except Exception as exc:  # the demo must explain itself, not crash the app
-            self._demo_started.set()
+            self._demo_started().set()
             self.notify(f"The demo daemon stopped: {exc}", severity="error", timeout=10)
 
     # --- admin (Pattern B) ------------------------------------------------------------
 
     @work(group="admin", exclusive=True, exit_on_error=False)
     async def _watch_admin(self) -> None:
-        await self._demo_started.wait()
+        await self._demo_started().wait()
         admin_path = self.config.resolution.admin
         if admin_path is None:
             notice = AdminNotice("unavailable", "no admin socket configured")
@@ -150,7 +162,7 @@ class InferdApp(App[None]):
 
     @work(group="inference", exclusive=True, exit_on_error=False)
     async def _connect_inference(self) -> None:
-        await self._demo_started.wait()
+        await self._demo_started().wait()
         try:
             choice = await choose_wire(
                 self.config.resolution,

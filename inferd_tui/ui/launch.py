@@ -48,6 +48,16 @@ def theme_names() -> set[str]:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    from inferd_tui.ui import collector
+
+    collector.pause()  # the app resumes it after the first frame
+    try:
+        return _run_app(args)
+    finally:
+        collector.resume()
+
+
+def _run_app(args: argparse.Namespace) -> int:
     from inferd_tui.store import default_store_path, open_store_or_memory
     from inferd_tui.ui.app import AppConfig, InferdApp
     from inferd_tui.ui.terminal_input import alt_enter_parser

@@ -62,3 +62,21 @@ def test_a_keymap_entry_is_still_checked_against_every_binding() -> None:
         ("inferd_tui.ui.screens.chat",),
     )
     assert loaded == []
+
+
+def test_the_collector_waits_for_the_first_frame_then_skips_the_start_up_objects() -> None:
+    script = (
+        "import gc\n"
+        "from inferd_tui.ui import collector\n"
+        "collector.pause()\n"
+        "assert not gc.isenabled()\n"
+        "collector.pause()  # twice: still one resume\n"
+        "kept = [[n] for n in range(1000)]  # long-lived start-up objects\n"
+        "collector.resume()\n"
+        "assert gc.isenabled() and gc.get_freeze_count() >= 1000\n"
+        "collector.resume()  # nothing paused it: nothing to do\n"
+        "gc.disable()\n"
+        "collector.pause(); collector.resume()  # off before: stays off\n"
+        "assert not gc.isenabled()\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 from textual.pilot import Pilot
 
 from inferd_tui.client import AdminNotice, resolve_endpoints
@@ -171,8 +172,17 @@ async def show(app: InferdApp, conversation: Conversation) -> None:
 Scene = Callable[[Pilot[None]], Awaitable[None]]
 
 
+async def panels_ready(pilot: Pilot[None]) -> None:
+    """The sidebar and the admin panel mount their parts just after the first frame."""
+    screen = conversation_screen(pilot.app)  # type: ignore[arg-type]
+    with anyio.fail_after(10):
+        while not (screen.sidebar.ready and screen.admin_panel.ready):
+            await pilot.pause()
+
+
 async def settle(pilot: Pilot[None]) -> None:
     app = pilot.app
+    await panels_ready(pilot)
     conversation_screen(app).prompt.cursor_blink = False  # type: ignore[arg-type]
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()

@@ -24,6 +24,7 @@ from .scenes import (
     boot_until_download,
     conversation_screen,
     make_app,
+    panels_ready,
     settle,
     show,
 )
@@ -175,6 +176,7 @@ def test_grammar_in_the_sidebar(snap_compare: Any) -> None:
         app = pilot.app
         boot_to_ready(app)  # type: ignore[arg-type]
         screen = conversation_screen(app)  # type: ignore[arg-type]
+        await panels_ready(pilot)
         screen.sidebar.load(SamplingParams(temperature=0.2, max_tokens=64), GRAMMAR)
         screen.sidebar.grammar_editor.flush_check()
         screen._update_preview()
@@ -192,6 +194,7 @@ def test_grammar_error_marked_in_the_editor(snap_compare: Any) -> None:
         app = pilot.app
         boot_to_ready(app)  # type: ignore[arg-type]
         screen = conversation_screen(app)  # type: ignore[arg-type]
+        await panels_ready(pilot)
         broken = GRAMMAR.replace('answer " (" confidence', 'answer " (" confidnce')
         screen.sidebar.load(SamplingParams(), broken)
         screen.sidebar.grammar_editor.flush_check()

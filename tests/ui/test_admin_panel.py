@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import pytest
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import Input, Label, ProgressBar
 
 from inferd_tui.daemon_state import DaemonState
@@ -99,6 +101,13 @@ def rendered(log: AdminLog) -> list[str]:
     ]
 
 
+async def ready(pilot: Pilot[None]) -> None:
+    """The panel mounts its parts just after the first frame."""
+    with anyio.fail_after(10):
+        while not pilot.app.query_one(AdminPanel).ready:
+            await pilot.pause()
+
+
 async def settle(app: PanelApp, panel: AdminPanel) -> None:
     """Write what the panel buffered now, rather than waiting for its timer."""
     panel.flush()
@@ -111,6 +120,7 @@ async def settle(app: PanelApp, panel: AdminPanel) -> None:
 async def test_events_appear_as_timestamped_lines_with_sizes_humanised() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         feed.event(admin(status="starting"))
@@ -159,6 +169,7 @@ class PrefedApp(App[None]):
 async def test_events_added_before_mount_are_shown() -> None:
     app = PrefedApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         await pilot.pause()
         await app.workers.wait_for_complete()
         panel = app.query_one(AdminPanel)
@@ -170,7 +181,8 @@ async def test_events_added_before_mount_are_shown() -> None:
 
 async def test_unknown_statuses_and_keys_are_shown_verbatim() -> None:
     app = PanelApp()
-    async with app.run_test(size=(140, 42)):
+    async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         line = b'{"extra_key":42,"id":"admin","nested":{"a":[1,null]},"status":"future_state","type":"status"}'
         Feeder(panel).event(parse_admin_event(line))
@@ -195,6 +207,7 @@ def test_value_formatting() -> None:
 async def test_notices_are_styled_apart_from_events() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         feed.event(admin(status="ready"))
@@ -216,6 +229,7 @@ async def test_notices_are_styled_apart_from_events() -> None:
 async def test_hostile_admin_fields_are_shown_safely() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         hostile = {
@@ -268,6 +282,7 @@ async def test_hostile_admin_fields_are_shown_safely() -> None:
 async def test_filter_narrows_and_restores_with_a_count() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         for event in (
@@ -308,7 +323,8 @@ async def test_filter_narrows_and_restores_with_a_count() -> None:
 
 async def test_filter_count_follows_lines_leaving_the_tail() -> None:
     app = PanelApp(tail_limit=3)
-    async with app.run_test(size=(140, 42)):
+    async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         panel.set_filter("ready")
@@ -332,6 +348,7 @@ async def test_filter_count_follows_lines_leaving_the_tail() -> None:
 async def test_clear_forgets_every_line() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         for _ in range(10):
@@ -351,6 +368,7 @@ async def test_clear_forgets_every_line() -> None:
 async def test_follow_toggle() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         log = panel.query_one(AdminLog)
         feed = Feeder(panel)
@@ -384,7 +402,8 @@ async def test_tail_limit_bounds_memory(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(admin_panel, "format_event", counting_format_event)
     app = PanelApp(tail_limit=1000)
-    async with app.run_test(size=(140, 42)):
+    async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         state = DaemonState()
         for index in range(20_000):
@@ -407,6 +426,7 @@ def test_tail_limit_must_be_positive() -> None:
 async def test_download_progress_determinate_then_hidden() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         row = panel.query_one("#admin-download")
         assert not row.display or not row.has_class("-visible")
@@ -432,6 +452,7 @@ async def test_download_progress_determinate_then_hidden() -> None:
 async def test_download_progress_indeterminate_when_total_is_null() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         feed.event(download(1024, total=None))
@@ -445,7 +466,8 @@ async def test_download_progress_indeterminate_when_total_is_null() -> None:
 
 async def test_disconnect_notice_without_state_hides_the_progress() -> None:
     app = PanelApp()
-    async with app.run_test(size=(140, 42)):
+    async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         feed.event(download(1024))
@@ -462,6 +484,7 @@ async def test_disconnect_notice_without_state_hides_the_progress() -> None:
 async def test_a_flood_of_100k_events_is_absorbed_in_batches_and_keys_still_work() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         log = panel.query_one(AdminLog)
         writes: list[int] = []
@@ -521,6 +544,7 @@ async def test_a_big_batch_is_written_a_slice_at_a_time_and_completely(
     app = BigBatchApp()
     count = BigBatchApp.COUNT
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         log = panel.query_one(AdminLog)
         for _ in range(20):  # one slice per turn of the loop; no timer is involved
@@ -538,6 +562,7 @@ async def test_a_big_batch_is_written_a_slice_at_a_time_and_completely(
 async def test_status_bar_shows_the_summary_coloured_by_kind_and_extra_text() -> None:
     app = PanelApp()
     async with app.run_test(size=(140, 42)) as pilot:
+        await ready(pilot)
         bar = app.query_one(DaemonStatusBar)
         kinds = [bar.kind]
         assert bar.summary_text.startswith("◌ connecting")
@@ -553,8 +578,8 @@ async def test_status_bar_shows_the_summary_coloured_by_kind_and_extra_text() ->
         assert line.rstrip().endswith(" not saving")
         assert line.count("/run/infer.sock") == 1  # the summary names it; not said twice
         disconnected_colour = bar.render().style
-        ready = state.with_inference_connected("/run/infer.sock", 1)
-        bar.update_state(ready)
+        connected = state.with_inference_connected("/run/infer.sock", 1)
+        bar.update_state(connected)
         await pilot.pause()
         kinds.append(bar.kind)
         assert kinds == ["connecting", "disconnected", "ready"]
@@ -570,6 +595,7 @@ def bar_line(bar: DaemonStatusBar) -> str:
 async def test_status_bar_gives_the_summary_room_first_on_a_narrow_screen() -> None:
     app = PanelApp()
     async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
         bar = app.query_one(DaemonStatusBar)
         state = DaemonState().with_inference_retry("/run/user/1000/inferd/infer.sock", 1.6, "x", 0)
         bar.update_state(state)
@@ -594,6 +620,7 @@ async def test_status_bar_gives_the_summary_room_first_on_a_narrow_screen() -> N
 async def test_fits_at_80x24() -> None:
     app = PanelApp()
     async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
         panel = app.query_one(AdminPanel)
         feed = Feeder(panel)
         feed.event(download(0))

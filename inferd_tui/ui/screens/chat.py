@@ -421,7 +421,7 @@ class ChatScreen(ChatAttachments):
         """Show the admin panel if hidden and put the focus in its log (f, /, x work there)."""
         self._layout_overridden.add("admin")
         self.remove_class("-hide-admin")
-        self.admin_panel.query_one("#admin-log").focus()
+        self.admin_panel.focus_log()
 
     def action_focus_transcript(self) -> None:
         self.transcript.focus()

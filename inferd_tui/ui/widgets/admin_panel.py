@@ -234,22 +234,32 @@ class AdminPanel(Vertical):
         self._download_row = Horizontal(self._progress, self._download_label, id="admin-download")
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="admin-toolbar"):
-            yield Label("Admin events", id="admin-title")
-            yield self._follow_label
-            yield self._filter_input
-            yield self._count_label
-        yield self._download_row
-        yield self._log
+        # The parts are mounted after the first frame (``on_mount``), so the prompt does
+        # not wait for them; events that arrive before are kept and flushed then.
+        return iter(())
 
     def on_mount(self) -> None:
-        # ``is_mounted`` only turns true after this handler, so keep our own flag; events
-        # that arrived before now are flushed as soon as the mount has finished.
+        self.call_after_refresh(self._mount_parts)
+
+    async def _mount_parts(self) -> None:
+        toolbar = Horizontal(
+            Label("Admin events", id="admin-title"),
+            self._follow_label,
+            self._filter_input,
+            self._count_label,
+            id="admin-toolbar",
+        )
+        await self.mount_all([toolbar, self._download_row, self._log])
         self._can_flush = True
         self._flush_scheduled = True
         self.call_later(self._timed_flush)
 
     # --- feeding ----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True once the toolbar and the log are mounted (just after the first frame)."""
+        return self._can_flush
 
     @property
     def lines(self) -> list[str]:
@@ -441,6 +451,11 @@ class AdminPanel(Vertical):
 
     def action_focus_filter(self) -> None:
         self._filter_input.focus()
+
+    def focus_log(self) -> None:
+        """Put the focus in the log (once it is mounted, just after the first frame)."""
+        if self._log.is_mounted:
+            self._log.focus()
 
     def action_clear(self) -> None:
         self.clear()

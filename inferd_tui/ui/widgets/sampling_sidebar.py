@@ -28,6 +28,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from inferd_tui.proto import DAEMON_DEFAULTS, VALID_IMAGE_TOKEN_BUDGETS, SamplingParams
@@ -169,7 +170,7 @@ class SamplingSidebar(VerticalScroll):
         self._budget_extra: int | None = None
         self._announced_grammar = grammar if not is_unconstrained(grammar) else ""
         self._preview = ""
-        # ``is_mounted`` only turns true after on_mount; the children exist from its start.
+        # True once the fields are mounted (after the first frame; see ``compose``).
         self._ready = False
         self._system_prompt = ""
         self._profile: DaemonProfile | None = None
@@ -180,53 +181,78 @@ class SamplingSidebar(VerticalScroll):
         self._last_announced: object = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Sampling", classes="sidebar-heading")
+        # The fields are mounted after the first frame (``on_mount``): they are a third of
+        # the chat screen's widgets, and the prompt need not wait for them. Until then
+        # every method works on what it was given (``_ready`` is False).
+        return iter(())
+
+    def _fields(self) -> list[Widget]:
+        fields: list[Widget] = [Static("Sampling", classes="sidebar-heading")]
         for name, label in TEXT_FIELDS:
             dom_id = f"sampling-{name.replace('_', '-')}"
-            with Horizontal(classes="field-row"):
-                yield Label(label, classes="field-label", id=f"{dom_id}-label")
-                yield Input(
-                    placeholder=f"{DAEMON_DEFAULTS[name]} (daemon default)",
-                    validators=[ModelFieldValidator(name)],
-                    valid_empty=True,
-                    validate_on=("changed", "submitted", "blur"),
-                    id=dom_id,
-                    compact=True,
-                    tooltip=f"{label}. Empty: the daemon's default "
-                    f"({DAEMON_DEFAULTS[name]}) applies and the field is not sent.",
-                )
-            yield Static("", classes="field-error", id=f"{dom_id}-error")
-        with Horizontal(classes="field-row", id="sampling-image-token-budget-row"):
-            yield Label("Image budget", classes="field-label")
-            yield Select(
-                self._budget_options(None),
-                prompt="none (not sent)",
-                allow_blank=True,
+            field_input = Input(
+                placeholder=f"{DAEMON_DEFAULTS[name]} (daemon default)",
+                validators=[ModelFieldValidator(name)],
+                valid_empty=True,
+                validate_on=("changed", "submitted", "blur"),
+                id=dom_id,
                 compact=True,
-                id="sampling-image-token-budget",
-                tooltip="Image token budget: none (not sent) or one the daemon accepts.",
+                tooltip=f"{label}. Empty: the daemon's default "
+                f"({DAEMON_DEFAULTS[name]}) applies and the field is not sent.",
             )
-        yield Static("", classes="field-error", id="sampling-image-token-budget-error")
-        yield Button(
-            "Reset to defaults",
-            id="sampling-reset",
+            fields += [
+                Horizontal(
+                    Label(label, classes="field-label", id=f"{dom_id}-label"),
+                    field_input,
+                    classes="field-row",
+                ),
+                Static("", classes="field-error", id=f"{dom_id}-error"),
+            ]
+        budget = Select(
+            self._budget_options(None),
+            prompt="none (not sent)",
+            allow_blank=True,
             compact=True,
-            tooltip="Empty the sampling fields and the image budget, so the daemon's "
-            "defaults apply. The grammar stays (clear it in the grammar editor).",
+            id="sampling-image-token-budget",
+            tooltip="Image token budget: none (not sent) or one the daemon accepts.",
         )
-        with Horizontal(classes="field-row"):
-            yield Label("System", classes="field-label")
-            yield Static(self._system_prompt_text(), id="sampling-system-prompt")
-        yield Static("Grammar (GBNF)", classes="sidebar-heading", id="sampling-grammar-heading")
-        yield Static("", classes="field-reason", id="sampling-grammar-reason")
-        yield GrammarEditor(self._initial[1], id="sampling-grammar", compact=True)
-        yield Static("Request preview", classes="sidebar-heading")
-        yield Static(Text("", no_wrap=False), id="sampling-preview")
+        fields += [
+            Horizontal(
+                Label("Image budget", classes="field-label"),
+                budget,
+                classes="field-row",
+                id="sampling-image-token-budget-row",
+            ),
+            Static("", classes="field-error", id="sampling-image-token-budget-error"),
+            Button(
+                "Reset to defaults",
+                id="sampling-reset",
+                compact=True,
+                tooltip="Empty the sampling fields and the image budget, so the daemon's "
+                "defaults apply. The grammar stays (clear it in the grammar editor).",
+            ),
+            Horizontal(
+                Label("System", classes="field-label"),
+                Static(self._system_prompt_text(), id="sampling-system-prompt"),
+                classes="field-row",
+            ),
+            Static("Grammar (GBNF)", classes="sidebar-heading", id="sampling-grammar-heading"),
+            Static("", classes="field-reason", id="sampling-grammar-reason"),
+            GrammarEditor(self._initial[1], id="sampling-grammar", compact=True),
+            Static("Request preview", classes="sidebar-heading"),
+            Static(Text("", no_wrap=False), id="sampling-preview"),
+        ]
+        for widget in fields:
+            if widget.has_class("field-error", "field-reason"):
+                widget.display = False
+        return fields
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_fields)
+
+    async def _mount_fields(self) -> None:
+        await self.mount_all(self._fields())
         self._ready = True
-        for error in self.query(".field-error, .field-reason"):
-            error.display = False
         params, grammar = self._initial
         self._apply(params, grammar)
         if self._profile is not None:
@@ -236,6 +262,11 @@ class SamplingSidebar(VerticalScroll):
         self.show_system_prompt(self._system_prompt)
 
     # -- public API -----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True once the fields are mounted (just after the first frame)."""
+        return self._ready
 
     @property
     def grammar(self) -> str:
@@ -433,6 +464,10 @@ class SamplingSidebar(VerticalScroll):
 
     def reset(self) -> None:
         """Empty the sampling fields and the budget (the grammar stays); posts Changed."""
+        if not self._ready:
+            self._initial = (SamplingParams(), self._initial[1])
+            self._announce()
+            return
         with self.prevent(Input.Changed, Select.Changed):
             for name, _ in TEXT_FIELDS:
                 self._input(name).value = ""

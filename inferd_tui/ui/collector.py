@@ -1,0 +1,33 @@
+"""The cyclic garbage collector waits for the first frame.
+
+Importing Textual, pydantic and our models, and building the first screen, allocates a few
+hundred thousand objects that live as long as the app. With the collector running, Python
+walks them again and again on the way to the first frame: about 100 ms of a 0.5 s start-up
+(``benchmarks/startup.py``). The launcher pauses it; after the first frame the objects that
+exist are frozen (``gc.freeze``: later collections skip them, so streaming an answer does not
+re-walk the whole app) and the collector resumes. Reference counting frees memory as
+usual throughout; only cycles wait.
+"""
+
+from __future__ import annotations
+
+import gc
+
+_paused = False
+
+
+def pause() -> None:
+    """Stop automatic collections until :func:`resume` (no-op if already off)."""
+    global _paused
+    if gc.isenabled():
+        gc.disable()
+        _paused = True
+
+
+def resume() -> None:
+    """Freeze what exists and collect automatically again, if :func:`pause` stopped it."""
+    global _paused
+    if _paused:
+        _paused = False
+        gc.freeze()
+        gc.enable()

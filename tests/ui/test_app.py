@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +18,7 @@ import anyio
 import pytest
 from textual import events
 from textual.pilot import Pilot
+from ui_harness import until
 
 from inferd_tui.client import resolve_endpoints
 from inferd_tui.conversation import TurnState
@@ -56,13 +57,6 @@ async def daemon(directory: Path, **knobs: object) -> AsyncIterator[MockDaemon]:
     )
     async with MockDaemon.start(config) as running:
         yield running
-
-
-async def until(pilot: Pilot[None], predicate: Callable[[], bool], what: str) -> None:
-    with anyio.fail_after(10, shield=False):
-        while not predicate():
-            await pilot.pause(0.01)
-    assert predicate(), what
 
 
 def chat(app: InferdApp) -> ChatScreen:
@@ -390,6 +384,14 @@ async def test_a_stated_daemon_release_narrows_what_the_app_takes_it_for() -> No
                 "the status names the stated release",
             )
             assert app.client.profile.eras.exact
+            # Leave once the sidebar has mounted its 0.8 fields: a Select still mounting
+            # while the app shuts down fails inside Textual (no SelectOverlay).
+            sidebar = chat(app).sidebar
+            await until(
+                pilot,
+                lambda: sidebar.features is not None and sidebar.features.is_mounted,
+                "the 0.8 fields mounted",
+            )
 
 
 async def test_demo_plays_0_8_names_what_to_try_and_answers_on_the_v2_wire() -> None:

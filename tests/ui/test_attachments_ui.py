@@ -10,13 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-import anyio
 import numpy as np
 import pytest
 import soundfile
 from PIL import Image
 from textual import events
 from textual.pilot import Pilot
+from ui_harness import until
 
 from inferd_tui.attaching import attachment_loader
 from inferd_tui.client import resolve_endpoints
@@ -63,13 +63,6 @@ def use_profile(screen: ChatScreen, profile: DaemonProfile) -> None:
     screen shows what that daemon takes (the sidebar's fields, the chips)."""
     screen.session.client.profile = profile  # type: ignore[attr-defined]
     screen._show_profile()
-
-
-async def until(pilot: Pilot[None], predicate: Callable[[], bool], what: str) -> None:
-    with anyio.fail_after(10, shield=False):
-        while not predicate():
-            await pilot.pause(0.01)
-    assert predicate(), what
 
 
 async def settled(pilot: Pilot[None]) -> None:

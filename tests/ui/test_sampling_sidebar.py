@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
+from ui_harness import SidebarApp, sidebar_ready
 
 from inferd_tui.proto import SamplingParams
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar, format_value, parse_field
 
 pytestmark = pytest.mark.anyio
-
-
-async def ready(pilot: Pilot[None]) -> None:
-    """The sidebar mounts its parts just after the first frame."""
-    with anyio.fail_after(10):
-        while not pilot.app.query_one(SamplingSidebar).ready:
-            await pilot.pause()
-
-
-class SidebarApp(App[None]):
-    def __init__(self, params: SamplingParams | None = None, grammar: str = "") -> None:
-        super().__init__()
-        self.params = params
-        self.grammar = grammar
-        self.changed: list[SamplingSidebar.Changed] = []
-        self.invalid: list[SamplingSidebar.Invalid] = []
-
-    def compose(self) -> ComposeResult:
-        yield SamplingSidebar(self.params, self.grammar, id="sidebar")
-
-    def on_sampling_sidebar_changed(self, message: SamplingSidebar.Changed) -> None:
-        self.changed.append(message)
-
-    def on_sampling_sidebar_invalid(self, message: SamplingSidebar.Invalid) -> None:
-        self.invalid.append(message)
-
-    @property
-    def sidebar(self) -> SamplingSidebar:
-        return self.query_one(SamplingSidebar)
 
 
 def field(app: App[None], name: str) -> Input:
@@ -93,7 +63,7 @@ ROUND_TRIPS = [
 async def test_load_then_to_params_round_trips(params: SamplingParams) -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         app.sidebar.load(params, 'root ::= "x"')
         await pilot.pause()
         assert app.sidebar.to_params() == params
@@ -107,7 +77,7 @@ async def test_params_given_before_mount_are_shown() -> None:
     params = SamplingParams(temperature=0.2, image_token_budget=560)
     app = SidebarApp(params, 'root ::= "y"')
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         await pilot.pause()
         assert field(app, "temperature").value == "0.2"
         assert app.sidebar.to_params() == params
@@ -117,7 +87,7 @@ async def test_params_given_before_mount_are_shown() -> None:
 async def test_empty_fields_show_daemon_defaults_and_are_not_sent() -> None:
     app = SidebarApp(SamplingParams(temperature=0.7))
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         assert field(app, "temperature").value == "0.7"
         assert field(app, "top-p").placeholder == "0.95 (daemon default)"
         assert field(app, "top-k").placeholder == "64 (daemon default)"
@@ -133,7 +103,7 @@ async def test_empty_fields_show_daemon_defaults_and_are_not_sent() -> None:
 async def test_invalid_text_stays_shows_a_message_and_recovers() -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         top_k = field(app, "top-k")
         top_k.focus()
         await pilot.press("-", "3")
@@ -167,7 +137,7 @@ async def test_invalid_text_stays_shows_a_message_and_recovers() -> None:
 async def test_bounds_come_from_the_model(name: str, text: str, expected: str) -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         field(app, name).value = text
         await pilot.pause()
         assert field(app, name).value == text
@@ -178,7 +148,7 @@ async def test_bounds_come_from_the_model(name: str, text: str, expected: str) -
 async def test_budget_select() -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         select = app.query_one("#sampling-image-token-budget", Select)
         assert select.value is Select.NULL
         select.value = 560
@@ -193,7 +163,7 @@ async def test_budget_select() -> None:
 async def test_budget_select_by_keyboard() -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         app.query_one("#sampling-image-token-budget", Select).focus()
         await pilot.press("enter", "down", "down", "enter")
         await pilot.pause()
@@ -203,7 +173,7 @@ async def test_budget_select_by_keyboard() -> None:
 async def test_a_budget_the_daemon_rejects_is_kept_and_flagged() -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         app.sidebar.load(SamplingParams(image_token_budget=999), "")
         await pilot.pause()
         select = app.query_one("#sampling-image-token-budget", Select)
@@ -222,7 +192,7 @@ async def test_reset_clears_fields_but_keeps_the_grammar() -> None:
     )
     app = SidebarApp(params, 'root ::= "kept"')
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         field(app, "top-k").value = "oops"
         await pilot.pause()
         assert app.sidebar.to_params() is None
@@ -240,7 +210,7 @@ async def test_reset_clears_fields_but_keeps_the_grammar() -> None:
 async def test_reset_binding() -> None:
     app = SidebarApp(SamplingParams(top_k=5))
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         field(app, "temperature").focus()
         await pilot.press("alt+r")
         await pilot.pause()
@@ -253,7 +223,7 @@ async def test_preview_shows_the_line_literally() -> None:
     app = SidebarApp()
     line = '{"id":"<id>","messages":[{"role":"user","content":"[bold]hi[/bold] \x1b[31mred"}]}'
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         app.sidebar.show_preview(line)
         await pilot.pause()
         preview = app.query_one("#sampling-preview", Static)
@@ -268,7 +238,7 @@ async def test_preview_shows_the_line_literally() -> None:
 async def test_grammar_edits_announce_a_change_after_the_check() -> None:
     app = SidebarApp()
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         editor = app.query_one(GrammarEditor)
         editor.text_area.focus()
         await pilot.press(*'root ::= "a"')
@@ -287,7 +257,7 @@ async def test_a_blank_grammar_is_not_sent() -> None:
 async def test_set_grammar_is_an_undoable_change() -> None:
     app = SidebarApp(grammar='root ::= "old"')
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         app.sidebar.set_grammar('root ::= "new"')
         await pilot.pause()
         assert app.changed[-1].grammar == 'root ::= "new"'
@@ -333,7 +303,7 @@ async def test_the_system_prompt_shows_its_first_line_literally() -> None:
 async def test_a_rejected_budget_given_before_mount_is_flagged_at_once() -> None:
     app = SidebarApp(SamplingParams(image_token_budget=100))
     async with app.run_test(size=(44, 60)) as pilot:
-        await ready(pilot)
+        await sidebar_ready(pilot)
         await pilot.pause()
         assert "100 is not accepted" in (error_text(app, "image-token-budget") or "")
         assert app.sidebar.to_params() is None

@@ -4,9 +4,10 @@ the RequestOptions round trip; the tools editor's live checks."""
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Select, Static
+from ui_harness import SidebarApp
 
 from inferd_tui.proto import SamplingParams
 from inferd_tui.proto.capability import BackendCapabilities, DaemonProfile
@@ -28,26 +29,6 @@ def profile(era: Era, **capabilities: bool) -> DaemonProfile:
     wire = "v1" if era in ("0.1", "0.2", "0.3") else "v2"
     backends = (BackendCapabilities(**capabilities),) if capabilities else ()
     return DaemonProfile(wire, EraRange.exactly(era), backends)  # type: ignore[arg-type]
-
-
-class SidebarApp(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.changed: list[SamplingSidebar.Changed] = []
-        self.invalid: list[SamplingSidebar.Invalid] = []
-
-    def compose(self) -> ComposeResult:
-        yield SamplingSidebar(id="sidebar")
-
-    def on_sampling_sidebar_changed(self, message: SamplingSidebar.Changed) -> None:
-        self.changed.append(message)
-
-    def on_sampling_sidebar_invalid(self, message: SamplingSidebar.Invalid) -> None:
-        self.invalid.append(message)
-
-    @property
-    def sidebar(self) -> SamplingSidebar:
-        return self.query_one(SamplingSidebar)
 
 
 def shown(app: App[None], selector: str) -> bool:

@@ -4,15 +4,15 @@ dialog, in order; F10 folds and unfolds thinking from anywhere on the screen."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
+from ui_harness import until
 
 from inferd_tui.client import resolve_endpoints
 from inferd_tui.conversation import Conversation, Turn, TurnState
@@ -48,13 +48,6 @@ async def daemon(directory: Path) -> AsyncIterator[MockDaemon]:
     )
     async with MockDaemon.start(config) as running:
         yield running
-
-
-async def until(pilot: Pilot[None], predicate: Callable[[], bool], what: str) -> None:
-    with anyio.fail_after(10, shield=False):
-        while not predicate():
-            await pilot.pause(0.01)
-    assert predicate(), what
 
 
 def chat(app: InferdApp) -> ChatScreen:

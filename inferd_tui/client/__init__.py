@@ -29,91 +29,96 @@ Stream a reply with no terminal, on whatever wire the daemon speaks::
 Errors all derive from :class:`InferdError`; each has a ``title`` and an actionable ``hint``.
 """
 
-from inferd_tui.client.admin import AdminNotice, AdminSnapshot, read_admin_state, watch_admin
-from inferd_tui.client.client import (
-    BACKOFF_INITIAL_S,
-    BACKOFF_MAX_S,
-    CHUNK_SIZE,
-    DEFAULT_READY_TIMEOUT_S,
-    Client,
-    RetryNotice,
-    backoff_delays,
-    dial_and_wait_ready,
-)
-from inferd_tui.client.embed import (
-    EmbedClient,
-    EmbedResult,
-    RerankClient,
-    RerankResult,
-    embed_socket_path,
-    rerank_socket_path,
-)
-from inferd_tui.client.endpoints import (
-    Candidate,
-    Endpoint,
-    EndpointResolution,
-    PathState,
-    path_state,
-    resolve_endpoints,
-)
-from inferd_tui.client.era import DaemonEra, daemon_era
-from inferd_tui.client.transport import (
-    StreamFactory,
-    connect,
-    connect_admin,
-    translate_os_error,
-)
-from inferd_tui.client.wire import WireChoice, WireSetting, choose_wire
-from inferd_tui.proto.capability import BackendCapabilities, DaemonProfile, Problem
-from inferd_tui.proto.chat import (
-    AnswerEvent,
-    AudioAttachment,
-    AudioBlock,
-    ChatMessage,
-    ChatRequest,
-    Failed,
-    Finished,
-    ImageAttachment,
-    ImageBlock,
-    OtherFrame,
-    TextBlock,
-    TextDelta,
-    ThinkingDelta,
-    TokenUsage,
-    ToolCall,
-    ToolResultBlock,
-    ToolSpec,
-    ToolUseBlock,
-)
-from inferd_tui.proto.eras import Era, EraRange, Wire
-from inferd_tui.proto.errors import (
-    AuthRejected,
-    ConnectError,
-    ConnectTimeout,
-    DaemonError,
-    FrameTooLarge,
-    IncompatibleDaemon,
-    InferdError,
-    InvalidRequest,
-    MalformedFrame,
-    ProtocolError,
-    UnexpectedEof,
-    UnsupportedByDaemon,
-)
-from inferd_tui.proto.models import (
-    AdminEvent,
-    DoneFrame,
-    ErrorFrame,
-    Message,
-    Request,
-    ResponseFrame,
-    Role,
-    SamplingParams,
-    StatusFrame,
-    TokenFrame,
-    UnknownFrame,
-    Usage,
-)
+from typing import TYPE_CHECKING
+
+from inferd_tui._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from inferd_tui.client.admin import AdminNotice, AdminSnapshot, read_admin_state, watch_admin
+    from inferd_tui.client.client import (
+        BACKOFF_INITIAL_S,
+        BACKOFF_MAX_S,
+        CHUNK_SIZE,
+        DEFAULT_READY_TIMEOUT_S,
+        Client,
+        RetryNotice,
+        backoff_delays,
+        dial_and_wait_ready,
+    )
+    from inferd_tui.client.embed import (
+        EmbedClient,
+        EmbedResult,
+        RerankClient,
+        RerankResult,
+        embed_socket_path,
+        rerank_socket_path,
+    )
+    from inferd_tui.client.endpoints import (
+        Candidate,
+        Endpoint,
+        EndpointResolution,
+        PathState,
+        path_state,
+        resolve_endpoints,
+    )
+    from inferd_tui.client.era import DaemonEra, daemon_era
+    from inferd_tui.client.transport import (
+        StreamFactory,
+        connect,
+        connect_admin,
+        translate_os_error,
+    )
+    from inferd_tui.client.wire import WireChoice, WireSetting, choose_wire
+    from inferd_tui.proto.capability import BackendCapabilities, DaemonProfile, Problem
+    from inferd_tui.proto.chat import (
+        AnswerEvent,
+        AudioAttachment,
+        AudioBlock,
+        ChatMessage,
+        ChatRequest,
+        Failed,
+        Finished,
+        ImageAttachment,
+        ImageBlock,
+        OtherFrame,
+        TextBlock,
+        TextDelta,
+        ThinkingDelta,
+        TokenUsage,
+        ToolCall,
+        ToolResultBlock,
+        ToolSpec,
+        ToolUseBlock,
+    )
+    from inferd_tui.proto.eras import Era, EraRange, Wire
+    from inferd_tui.proto.errors import (
+        AuthRejected,
+        ConnectError,
+        ConnectTimeout,
+        DaemonError,
+        FrameTooLarge,
+        IncompatibleDaemon,
+        InferdError,
+        InvalidRequest,
+        MalformedFrame,
+        ProtocolError,
+        UnexpectedEof,
+        UnsupportedByDaemon,
+    )
+    from inferd_tui.proto.models import (
+        AdminEvent,
+        DoneFrame,
+        ErrorFrame,
+        Message,
+        Request,
+        ResponseFrame,
+        Role,
+        SamplingParams,
+        StatusFrame,
+        TokenFrame,
+        UnknownFrame,
+        Usage,
+    )
 
 __all__ = [
     "BACKOFF_INITIAL_S",
@@ -198,3 +203,6 @@ __all__ = [
     "translate_os_error",
     "watch_admin",
 ]
+
+# Each name loads its own submodule on first use (see inferd_tui._lazy).
+__getattr__, __dir__ = lazy_exports(__name__)

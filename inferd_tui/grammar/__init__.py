@@ -15,8 +15,9 @@ uses model tokens), EmptyLanguageError (nothing short enough to sample).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from inferd_tui._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from inferd_tui.grammar.checks import CheckResult, check, check_grammar
@@ -89,56 +90,15 @@ __all__ = [
 ]
 
 
-# Imported on first use (PEP 562): `inferd-tui` imports this package to register the
-# `grammar` subcommand, and the app needs the engine only when a grammar is checked, so
-# nothing here loads before the first frame.
-_SUBMODULE_OF: dict[str, str] = {
-    "AnyChar": "inferd_tui.grammar.nodes",
-    "CharClass": "inferd_tui.grammar.nodes",
-    "CheckResult": "inferd_tui.grammar.checks",
-    "Diagnostic": "inferd_tui.grammar.diagnostics",
-    "END_OF_INPUT": "inferd_tui.grammar.matcher",
-    "EmptyLanguageError": "inferd_tui.grammar.diagnostics",
-    "Example": "inferd_tui.grammar.examples",
-    "Expr": "inferd_tui.grammar.nodes",
-    "Grammar": "inferd_tui.grammar.nodes",
-    "GrammarError": "inferd_tui.grammar.diagnostics",
-    "GrammarToken": "inferd_tui.grammar.tokens",
-    "Group": "inferd_tui.grammar.nodes",
-    "InvalidGrammarError": "inferd_tui.grammar.diagnostics",
-    "LineIndex": "inferd_tui.grammar.diagnostics",
-    "Literal": "inferd_tui.grammar.nodes",
-    "MAX_NESTING": "inferd_tui.grammar.nodes",
-    "MAX_REPETITION": "inferd_tui.grammar.nodes",
-    "MatchResult": "inferd_tui.grammar.matcher",
-    "Matcher": "inferd_tui.grammar.matcher",
-    "Repeat": "inferd_tui.grammar.nodes",
-    "Rule": "inferd_tui.grammar.nodes",
-    "RuleRef": "inferd_tui.grammar.nodes",
-    "Sampler": "inferd_tui.grammar.sampler",
-    "Sequence": "inferd_tui.grammar.nodes",
-    "Token": "inferd_tui.grammar.nodes",
-    "TokenGrammarError": "inferd_tui.grammar.diagnostics",
-    "TokenKind": "inferd_tui.grammar.tokens",
-    "check": "inferd_tui.grammar.checks",
-    "check_grammar": "inferd_tui.grammar.checks",
-    "get_example": "inferd_tui.grammar.examples",
-    "load_examples": "inferd_tui.grammar.examples",
-    "match": "inferd_tui.grammar.matcher",
-    "print_grammar": "inferd_tui.grammar.printer",
-    "sample": "inferd_tui.grammar.sampler",
-    "tokenize": "inferd_tui.grammar.tokens",
-}
+# Imported on first use (see inferd_tui._lazy): `inferd-tui` imports this package to
+# register the `grammar` subcommand, and the app needs the engine only when a grammar is
+# checked, so nothing here loads before the first frame.
+_exported, __dir__ = lazy_exports(__name__)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "EXAMPLES":
+    if name == "EXAMPLES":  # not cached: load_examples() holds the one copy
         from inferd_tui.grammar.examples import load_examples
 
         return load_examples()
-    submodule = _SUBMODULE_OF.get(name)
-    if submodule is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(submodule), name)
-    globals()[name] = value
-    return value
+    return _exported(name)

@@ -46,8 +46,9 @@ Backends (v1):
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from inferd_tui._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from inferd_tui.mock_daemon.config import MockConfig
@@ -55,19 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MockConfig", "MockDaemon"]
 
-# Imported on first use (PEP 562): `inferd-tui` imports this package to register the
-# `mock-daemon` subcommand and `--demo` needs only MockConfig before the first frame; the
-# daemon (and the client, anyio, the grammar sampler it pulls in) loads when it starts.
-_SUBMODULE_OF: dict[str, str] = {
-    "MockConfig": "inferd_tui.mock_daemon.config",
-    "MockDaemon": "inferd_tui.mock_daemon.daemon",
-}
-
-
-def __getattr__(name: str) -> Any:
-    submodule = _SUBMODULE_OF.get(name)
-    if submodule is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(submodule), name)
-    globals()[name] = value
-    return value
+# Imported on first use (see inferd_tui._lazy): `inferd-tui` imports this package to
+# register the `mock-daemon` subcommand and `--demo` needs only MockConfig before the first
+# frame; the daemon (and the client, anyio, the grammar sampler it pulls in) loads when it
+# starts.
+__getattr__, __dir__ = lazy_exports(__name__)

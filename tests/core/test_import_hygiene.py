@@ -19,9 +19,12 @@ CORE_MODULES = [
 
 def test_core_does_not_import_textual_or_rich() -> None:
     script = (
-        "import importlib, sys\n"
+        "import importlib, pkgutil, sys\n"
         f"for name in {CORE_MODULES!r}:\n"
-        "    importlib.import_module(name)\n"
+        "    module = importlib.import_module(name)\n"
+        "    # Packages load their exports on first use: import every submodule.\n"
+        "    for info in pkgutil.walk_packages(getattr(module, '__path__', []), name + '.'):\n"
+        "        importlib.import_module(info.name)\n"
         "leaked = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'rich'})\n"
         "print(','.join(leaked))\n"
     )

@@ -5,8 +5,14 @@ Each check runs in a fresh interpreter, so what other tests imported does not co
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+from inferd_tui._lazy import exported_sources
 
 
 def imported_after(code: str, prefixes: tuple[str, ...]) -> list[str]:
@@ -80,3 +86,30 @@ def test_the_collector_waits_for_the_first_frame_then_skips_the_start_up_objects
         "assert not gc.isenabled()\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_the_pure_eras_table_loads_without_the_wire_models() -> None:
+    """`inferd-tui --demo` reads the eras before the first frame; pydantic can wait."""
+    loaded = imported_after(
+        "from inferd_tui.proto.eras import ERAS\nfrom inferd_tui.client import resolve_endpoints",
+        ("pydantic", "inferd_tui.proto.models", "inferd_tui.client.client", "anyio"),
+    )
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    "package_name",
+    ["inferd_tui.proto", "inferd_tui.client", "inferd_tui.grammar", "inferd_tui.mock_daemon"],
+)
+def test_every_exported_name_is_the_one_its_submodule_defines(package_name: str) -> None:
+    package = importlib.import_module(package_name)
+    spec = package.__spec__
+    assert spec is not None and spec.origin is not None
+    sources = exported_sources(Path(spec.origin).read_text())
+    # EXAMPLES is the grammar package's one computed export.
+    assert set(sources) == set(package.__all__) - {"EXAMPLES"}
+    for name, (module_name, attribute) in sources.items():
+        assert getattr(package, name) is getattr(importlib.import_module(module_name), attribute)
+    assert set(package.__all__) <= set(dir(package))
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        _ = package.no_such_name

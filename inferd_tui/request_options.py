@@ -39,7 +39,7 @@ class RequestOptions(BaseModel):
     ``tools`` and ``tool_choice`` (0.8+ for the choice).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     sampling: SamplingParams = SamplingParams()
     grammar: str = ""

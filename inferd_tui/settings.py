@@ -124,7 +124,7 @@ KeySpec = Annotated[str, AfterValidator(_keys)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class EndpointSettings(_Frozen):

@@ -23,21 +23,21 @@ from inferd_tui.proto.models import U32_MAX, Role, SamplingParams
 
 
 class TextBlock(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     type: Literal["text"] = "text"
     text: str
 
 
 class ImageBlock(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     type: Literal["image"] = "image"
     attachment_id: str
 
 
 class AudioBlock(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     type: Literal["audio"] = "audio"
     attachment_id: str
@@ -46,7 +46,7 @@ class AudioBlock(BaseModel):
 class ToolUseBlock(BaseModel):
     """A tool call the model made, replayed in a later request's assistant message."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     type: Literal["tool_use"] = "tool_use"
     tool_call_id: str
@@ -60,7 +60,7 @@ ToolResultContent = Annotated[TextBlock | ImageBlock | AudioBlock, Field(discrim
 class ToolResultBlock(BaseModel):
     """The answer to a tool call, in a ``user`` message; pairs with a ``tool_use`` by id."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     type: Literal["tool_result"] = "tool_result"
     tool_call_id: str
@@ -74,7 +74,7 @@ ContentBlock = Annotated[
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     role: Role
     content: tuple[ContentBlock, ...]
@@ -95,7 +95,7 @@ class ChatMessage(BaseModel):
 class ImageAttachment(BaseModel):
     """``width*height*3`` bytes of interleaved 8-bit RGB (protocol-v2.md §3)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: Literal["image"] = "image"
     id: str
@@ -110,7 +110,7 @@ class ImageAttachment(BaseModel):
 class AudioAttachment(BaseModel):
     """Mono little-endian f32 PCM at ``sample_rate`` (the backend's ``audio_sample_rate``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: Literal["audio"] = "audio"
     id: str
@@ -131,7 +131,7 @@ TOOL_CHOICES: Final[tuple[ToolChoice, ...]] = ("auto", "required", "none")
 
 
 class ToolSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     description: str
@@ -149,7 +149,7 @@ class ChatRequest(BaseModel):
     and ``tool_choice`` (0.8+ for the choice). ``None``/empty means "not sent".
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = ""
     messages: tuple[ChatMessage, ...]

@@ -85,7 +85,7 @@ class EmbedRequest(BaseModel):
     (a daemon ignores them). ``task`` keeps an unknown string so that the daemon side can
     refuse it as the real daemon does: a resolve error, not a decode error."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     id: str = ""
     input: list[str]
@@ -99,7 +99,7 @@ class EmbedRequest(BaseModel):
 class RerankRequest(BaseModel):
     """A rerank request; ``top_n`` omitted means every document is returned."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     id: str = ""
     query: str
@@ -169,7 +169,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _StrictEmbed(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
 
     id: str = ""
     input: list[str]
@@ -178,7 +178,7 @@ class _StrictEmbed(BaseModel):
 
 
 class _StrictRerank(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
 
     id: str = ""
     query: str
@@ -258,7 +258,7 @@ def decode_rerank_request(line: bytes) -> RerankRequest:
 
 
 class InputUsage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     input_tokens: int = 0
 
@@ -266,7 +266,7 @@ class InputUsage(BaseModel):
 class EmbedResponse(BaseModel):
     """A successful embed answer: one vector per input, in input order."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     type: Literal["embeddings"] = "embeddings"
     id: str = ""
@@ -281,7 +281,7 @@ class RerankScore(BaseModel):
     """One scored document: its position in the request's ``documents``, its score
     (higher is more relevant; not normalised, not comparable across models)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     index: int = Field(ge=0)
     score: float
@@ -290,7 +290,7 @@ class RerankScore(BaseModel):
 class RerankResponse(BaseModel):
     """A successful rerank answer: ``results`` by score descending, cut to ``top_n``."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     type: Literal["rerank"] = "rerank"
     id: str = ""
@@ -318,7 +318,8 @@ _embed_adapter: TypeAdapter[Any] = TypeAdapter(
         | Annotated[ErrorFrame, Tag("error")]
         | Annotated[dict[str, Any], Tag("unknown")],
         Discriminator(_tagger("embeddings")),
-    ]
+    ],
+    config=ConfigDict(defer_build=True),
 )
 _rerank_adapter: TypeAdapter[Any] = TypeAdapter(
     Annotated[
@@ -326,7 +327,8 @@ _rerank_adapter: TypeAdapter[Any] = TypeAdapter(
         | Annotated[ErrorFrame, Tag("error")]
         | Annotated[dict[str, Any], Tag("unknown")],
         Discriminator(_tagger("rerank")),
-    ]
+    ],
+    config=ConfigDict(defer_build=True),
 )
 
 

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Discriminator, Tag, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError
 
 from inferd_tui.proto.constants import MAX_FRAME_BYTES, VALID_IMAGE_TOKEN_BUDGETS
 from inferd_tui.proto.errors import FrameTooLarge, MalformedFrame
@@ -134,7 +134,7 @@ _KnownFrame = Annotated[
     | Annotated[dict[str, Any], Tag("unknown")],
     Discriminator(_response_tag),
 ]
-_response_adapter: TypeAdapter[Any] = TypeAdapter(_KnownFrame)
+_response_adapter: TypeAdapter[Any] = TypeAdapter(_KnownFrame, config=ConfigDict(defer_build=True))
 
 
 def _describe(line: bytes) -> str:
@@ -231,7 +231,7 @@ class RequestDecodeError(ValueError):
 class _StrictRequest(BaseModel):
     """The shape the daemon's decoder accepts: strict types, unknown fields ignored."""
 
-    model_config = {"strict": True, "extra": "ignore"}
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
 
     id: str = ""
     messages: list[dict[str, Any]]

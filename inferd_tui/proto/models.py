@@ -61,7 +61,7 @@ class LoadPhase(StrEnum):
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     role: Role
     content: str
@@ -74,7 +74,7 @@ class SamplingParams(BaseModel):
     budget's allowed values are checked by :func:`request_problem`, like the daemon does.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     temperature: float | None = Field(default=None, allow_inf_nan=False)
     top_p: float | None = Field(default=None, allow_inf_nan=False)
@@ -99,7 +99,7 @@ DAEMON_DEFAULTS: dict[str, float | int] = {
 class Request(BaseModel):
     """A generation request. ``None`` fields are omitted on the wire."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     id: str = ""
     messages: list[Message]
@@ -132,14 +132,14 @@ class Request(BaseModel):
 
 
 class Usage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
 
 class TokenFrame(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     type: Literal["token"] = "token"
     id: str = ""
@@ -147,7 +147,7 @@ class TokenFrame(BaseModel):
 
 
 class DoneFrame(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     type: Literal["done"] = "done"
     id: str = ""
@@ -159,7 +159,7 @@ class DoneFrame(BaseModel):
 
 
 class ErrorFrame(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     type: Literal["error"] = "error"
     id: str = ""
@@ -171,7 +171,7 @@ class ErrorFrame(BaseModel):
 class StatusFrame(BaseModel):
     """Listed by the spec for the inference socket; real daemons don't send it."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     type: Literal["status"] = "status"
     id: str = ""
@@ -181,7 +181,7 @@ class StatusFrame(BaseModel):
 class UnknownFrame(BaseModel):
     """A frame whose ``type`` this client does not know; non-terminal, logged and skipped."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: str
     raw: dict[str, Any]
@@ -208,7 +208,7 @@ class AdminEvent(BaseModel):
     rather than failing the whole event.
     """
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     id: str = "admin"
     type: str = "status"

@@ -112,19 +112,19 @@ def ndjson_request_size(request: ChatRequest) -> int:
 
 
 class _TextDelta(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     type: Literal["text"]
     delta: str
 
 
 class _ThinkingDelta(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     type: Literal["thinking"]
     delta: str
 
 
 class _ToolUse(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     type: Literal["tool_use"]
     tool_call_id: str
     name: str
@@ -149,20 +149,20 @@ _Block = Annotated[
 
 
 class _BlockFrame(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     type: Literal["frame"]
     id: str = ""
     block: _Block
 
 
 class _Usage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     input_tokens: int = 0
     output_tokens: int = 0
 
 
 class _DoneFrame(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     type: Literal["done"]
     id: str = ""
     usage: _Usage = _Usage()
@@ -172,7 +172,7 @@ class _DoneFrame(BaseModel):
 
 
 class _ErrorFrame(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     type: Literal["error"]
     id: str = ""
     code: str
@@ -194,7 +194,7 @@ _Response = Annotated[
     | Annotated[dict[str, Any], Tag("unknown")],
     Discriminator(_frame_tag),
 ]
-_response_adapter: TypeAdapter[Any] = TypeAdapter(_Response)
+_response_adapter: TypeAdapter[Any] = TypeAdapter(_Response, config=ConfigDict(defer_build=True))
 
 
 def _describe(data: bytes) -> str:

@@ -131,3 +131,8 @@ def offered_fields(profile: DaemonProfile | None) -> dict[OptionField, FieldOffe
         else FieldOffer(True, False, f"{eras.describe()} has no tool_choice (0.8+)")
     )
     return offers
+
+
+def is_unconstrained(grammar: str) -> bool:
+    """A blank grammar is not sent: the daemon's default is unconstrained."""
+    return not grammar.strip()

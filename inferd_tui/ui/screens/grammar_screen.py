@@ -46,9 +46,10 @@ from inferd_tui.grammar import (
     load_examples,
     sample,
 )
+from inferd_tui.request_options import is_unconstrained
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
-from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
+from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
 
 if TYPE_CHECKING:
     from inferd_tui.ui.widgets.schema_editor import JsonEditor, SchemaEditor

@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.text_area import Edit, Selection
 
 from inferd_tui.grammar import CheckResult, Diagnostic, check, tokenize
+from inferd_tui.request_options import is_unconstrained
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
 
@@ -66,11 +67,6 @@ class Markable(Protocol):
     def end_offset(self) -> int: ...
     @property
     def level(self) -> str: ...
-
-
-def is_unconstrained(source: str) -> bool:
-    """A blank grammar is not sent: the daemon's default is unconstrained."""
-    return not source.strip()
 
 
 def summarize(result: CheckResult, source: str) -> str:

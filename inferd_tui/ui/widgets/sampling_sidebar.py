@@ -34,13 +34,19 @@ from textual.widgets import Button, Input, Label, Select, Static
 from inferd_tui.proto import DAEMON_DEFAULTS, VALID_IMAGE_TOKEN_BUDGETS, SamplingParams
 from inferd_tui.proto.capability import DaemonProfile
 from inferd_tui.proto.chat import ToolSpec
-from inferd_tui.request_options import FieldOffer, OptionField, RequestOptions, offered_fields
+from inferd_tui.request_options import (
+    FieldOffer,
+    OptionField,
+    RequestOptions,
+    is_unconstrained,
+    offered_fields,
+)
 from inferd_tui.text_safety import clip, sanitize
 from inferd_tui.ui.bindings import bindings_for, key_display
 from inferd_tui.ui.widgets.feature_values import FeatureValues
-from inferd_tui.ui.widgets.grammar_editor import GrammarEditor, is_unconstrained
 
 if TYPE_CHECKING:
+    from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
     from inferd_tui.ui.widgets.request_features import RequestFeatures
 
 #: The text fields of the form: (model field, label).
@@ -187,6 +193,10 @@ class SamplingSidebar(VerticalScroll):
         return iter(())
 
     def _fields(self) -> list[Widget]:
+        # Here, not at the top: the editor brings the grammar engine and TextArea's
+        # highlighting, which the first frame does not show.
+        from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
+
         fields: list[Widget] = [Static("Sampling", classes="sidebar-heading")]
         for name, label in TEXT_FIELDS:
             dom_id = f"sampling-{name.replace('_', '-')}"
@@ -365,6 +375,8 @@ class SamplingSidebar(VerticalScroll):
 
     @property
     def grammar_editor(self) -> GrammarEditor:
+        from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
+
         return self.query_one("#sampling-grammar", GrammarEditor)
 
     def load(self, params: SamplingParams, grammar: str) -> None:
@@ -619,8 +631,7 @@ class SamplingSidebar(VerticalScroll):
         self._refresh_errors()
         self._announce()
 
-    @on(GrammarEditor.Checked, "#sampling-grammar")
-    def _grammar_checked(self, event: GrammarEditor.Checked) -> None:
+    def on_grammar_editor_checked(self, event: GrammarEditor.Checked) -> None:
         # The editor checks after typing stops, so this is already debounced.
         if self.grammar != self._announced_grammar:
             self._announce()

@@ -17,7 +17,7 @@ import contextlib
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import anyio
 from textual import work
@@ -27,14 +27,18 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from inferd_tui.client import AdminNotice, Client, RetryNotice, watch_admin
-from inferd_tui.client.wire import WireChoice, choose_wire
 from inferd_tui.daemon_state import DaemonState
-from inferd_tui.proto import AdminEvent, AdminStatus, IncompatibleDaemon, InferdError
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui import collector
 from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.shared import AdminItem, AppConfig
+
+if TYPE_CHECKING:
+    # Imported where used: the client, the wire's models and the admin watcher are needed
+    # only once the workers start, after the first frame.
+    from inferd_tui.client import AdminNotice, Client, RetryNotice
+    from inferd_tui.client.wire import WireChoice
+    from inferd_tui.proto import AdminEvent
 
 # AppConfig and AdminItem live in ui.shared (screens import them from there); callers
 # that build the app keep importing them from here.
@@ -52,7 +56,9 @@ class InferdApp(App[None]):
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
-        self.client = Client.from_resolution(config.resolution)
+        self._client: Client | None = None
+        #: Set by ``on_ready``; screens mounted later do their deferred work at once.
+        self.first_frame_shown = False
         # Made on first use, after the first frame (anyio picks its backend then).
         self._demo_event: anyio.Event | None = None
         if config.theme:
@@ -66,11 +72,22 @@ class InferdApp(App[None]):
     def on_mount(self) -> None:
         from inferd_tui.ui.screens.chat import ChatScreen
 
-        self.push_screen(ChatScreen(self.config, self.client))
+        self.push_screen(ChatScreen(self.config))
+
+    def on_ready(self) -> None:
+        # Textual's Ready follows the first layout, which sizes the prompt but does not
+        # draw it yet; the refresh after that does. (Before Ready, ``call_after_refresh``
+        # callbacks can run before anything is drawn.)
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        """The first usable frame is on the terminal: what it does not show loads now."""
+        self.first_frame_shown = True
         collector.resume()
+        for screen in self.screen_stack:
+            handler = getattr(screen, "after_first_frame", None)
+            if handler is not None:
+                handler()
         if self.config.autostart:
             # Not before: importing and starting the stand-in daemon, anyio's backend and
             # the first connection attempts would delay the first frame.
@@ -90,8 +107,23 @@ class InferdApp(App[None]):
             self._demo_event = anyio.Event()
         return self._demo_event
 
+    @property
+    def client(self) -> Client:
+        """The client of the wire in use: made on first use (after the first frame), and
+        replaced when the daemon turns out to speak another wire (``_use_wire``)."""
+        if self._client is None:
+            from inferd_tui.client import Client
+
+            self._client = Client.from_resolution(self.config.resolution)
+        return self._client
+
+    @client.setter
+    def client(self, client: Client) -> None:
+        self._client = client
+
     async def on_unmount(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     @work(group="demo", exclusive=True, exit_on_error=False)
     async def _run_demo_daemon(self) -> None:
@@ -110,6 +142,9 @@ class InferdApp(App[None]):
 
     @work(group="admin", exclusive=True, exit_on_error=False)
     async def _watch_admin(self) -> None:
+        from inferd_tui.client import AdminNotice, watch_admin
+        from inferd_tui.proto import AdminEvent
+
         await self._demo_started().wait()
         admin_path = self.config.resolution.admin
         if admin_path is None:
@@ -127,6 +162,8 @@ class InferdApp(App[None]):
         return self.config.clock()
 
     def fold_admin_event(self, event: AdminEvent) -> None:
+        from inferd_tui.proto import AdminStatus
+
         previous = self.daemon_state
         state = previous.with_admin_event(event, self._now())
         self.daemon_state = state
@@ -162,6 +199,9 @@ class InferdApp(App[None]):
 
     @work(group="inference", exclusive=True, exit_on_error=False)
     async def _connect_inference(self) -> None:
+        from inferd_tui.client.wire import choose_wire
+        from inferd_tui.proto import IncompatibleDaemon, InferdError
+
         await self._demo_started().wait()
         try:
             choice = await choose_wire(
@@ -198,6 +238,8 @@ class InferdApp(App[None]):
         self.daemon_state = self.daemon_state.with_wire(
             choice.wire, choice.eras.describe(), self._now()
         )
+        from inferd_tui.client import Client
+
         current = self.client
         if current.endpoint == choice.endpoint and current.profile == choice.profile:
             return

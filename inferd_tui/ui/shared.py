@@ -18,7 +18,7 @@ import anyio
 from inferd_tui.store import Store
 
 if TYPE_CHECKING:
-    from inferd_tui.client import AdminNotice, EndpointResolution
+    from inferd_tui.client import AdminNotice, Client, EndpointResolution
     from inferd_tui.client.wire import WireSetting
     from inferd_tui.daemon_state import DaemonState
     from inferd_tui.mock_daemon import MockConfig
@@ -73,6 +73,16 @@ class ChatHost(Protocol):
 
     @property
     def daemon_state(self) -> DaemonState: ...
+
+    @property
+    def client(self) -> Client:
+        """The client of the wire in use (replaced when the daemon changes wire)."""
+        ...
+
+    @property
+    def first_frame_shown(self) -> bool:
+        """Whether the first frame has been written (what it need not show loads then)."""
+        ...
 
     def inference_failed(self, reason: str) -> None:
         """A generation could not reach the daemon: show it and start waiting again."""

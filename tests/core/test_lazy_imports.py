@@ -113,3 +113,19 @@ def test_every_exported_name_is_the_one_its_submodule_defines(package_name: str)
     assert set(package.__all__) <= set(dir(package))
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = package.no_such_name
+
+
+def test_the_first_screen_is_drawn_without_the_client_the_session_or_the_grammar_engine() -> None:
+    """They load just after the first frame (``InferdApp._after_first_frame``)."""
+    loaded = imported_after(
+        "import inferd_tui.ui.app, inferd_tui.ui.screens.chat",
+        (
+            "inferd_tui.client.client",
+            "inferd_tui.client.admin",
+            "inferd_tui.session",
+            "inferd_tui.grammar.",
+            "inferd_tui.ui.widgets.grammar_editor",
+            "inferd_tui.mock_daemon.daemon",
+        ),
+    )
+    assert loaded == []

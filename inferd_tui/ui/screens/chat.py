@@ -22,27 +22,8 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from inferd_tui.attaching import attachment_loader
 from inferd_tui.conversation import Turn, TurnState
 from inferd_tui.proto import SamplingParams
-from inferd_tui.request_options import RequestOptions
-from inferd_tui.session import (
-    UNSUPPORTED,
-    AnswerFinished,
-    AnswerStreamed,
-    ChatSession,
-    ConnectionLost,
-    EditingChanged,
-    PromptQueued,
-    PromptReleased,
-    PromptWithdrawn,
-    RetriesExhausted,
-    RetryCountdown,
-    RetryStarted,
-    SessionEvent,
-    TurnChanged,
-    TurnsChanged,
-)
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.copying import copy_of_turn
 from inferd_tui.ui.screens.chat_attachments import ChatAttachments
@@ -56,6 +37,8 @@ from inferd_tui.ui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
     from inferd_tui.client import Client
+    from inferd_tui.request_options import RequestOptions
+    from inferd_tui.session import ChatSession, SessionEvent
     from inferd_tui.ui.shared import AdminItem, AppConfig, ChatHost
 
 FLUSH_INTERVAL_S = 0.1
@@ -84,28 +67,41 @@ class ChatScreen(ChatAttachments):
     ChatScreen.-hide-admin #admin { display: none; }
     """
 
-    def __init__(self, config: AppConfig, client: Client) -> None:
+    def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
-        self.address = client.address
+        self.address = config.resolution.inference.display
         self.thumbnails = {}
-        self.session = ChatSession(
-            client=client,
-            daemon_state=lambda: self.host.daemon_state,
-            store=config.store,
-            spawn=self._run_answer,
-            on_event=self._on_session_event,
-            system_prompt=config.system_prompt,
-            clock=config.clock,
-            sleep=config.sleep,
-            # Attachments go out with the bytes kept in the store, checked against their
-            # hash: a regenerate, an edit or a reopened conversation sends the same bytes.
-            load_attachment=attachment_loader(config.store),
-        )
+        # Made on first use, just after the first frame (``after_first_frame``): the
+        # session, the client and the wire's models are not needed to draw the screen.
+        self._session: ChatSession | None = None
+        self._deferred_done = False
         self._flush_pending = False
         self._layout_overridden: set[str] = set()
         self._preview_timer: Timer | None = None
         self._reported_store_problem: str | None = None
+
+    @property
+    def session(self) -> ChatSession:
+        if self._session is None:
+            from inferd_tui.attaching import attachment_loader
+            from inferd_tui.session import ChatSession
+
+            self._session = ChatSession(
+                client=self.host.client,
+                daemon_state=lambda: self.host.daemon_state,
+                store=self.config.store,
+                spawn=self._run_answer,
+                on_event=self._on_session_event,
+                system_prompt=self.config.system_prompt,
+                clock=self.config.clock,
+                sleep=self.config.sleep,
+                # Attachments go out with the bytes kept in the store, checked against
+                # their hash: a regenerate, an edit or a reopened conversation sends the
+                # same bytes.
+                load_attachment=attachment_loader(self.config.store),
+            )
+        return self._session
 
     def _run_answer(self, job: Callable[[], Awaitable[None]]) -> None:
         # A worker of this screen: leaving the screen cancels the answer.
@@ -129,16 +125,13 @@ class ChatScreen(ChatAttachments):
                 yield Static(id="banner")
                 yield AttachmentBar(id="attachments")
                 yield PromptInput(id="prompt")
-            yield SamplingSidebar(id="sidebar")
-        yield AdminPanel(id="admin", tail_limit=self.config.admin_tail_limit)
+            yield SamplingSidebar(id="sidebar", mount_later=True)
+        yield AdminPanel(id="admin", tail_limit=self.config.admin_tail_limit, mount_later=True)
         yield Footer()
 
     def on_mount(self) -> None:
         self.watch(self.app, "daemon_state", self._on_daemon_state)
         self.watch(self.app, "theme", self._on_theme)
-        self.prompt.prompt_history = self.session.recent_prompts(500)
-        with contextlib.suppress(ValueError):
-            self.sidebar.load(SamplingParams(**self.config.sampling), "")
         if self.config.initial_prompt:
             self.prompt.set_prompt(self.config.initial_prompt)
         if self.config.demo is not None:
@@ -152,10 +145,26 @@ class ChatScreen(ChatAttachments):
                 *demo_hints(self.config.demo.era),
             )
         self.prompt.focus()
+        self._update_extra()
+        self._apply_responsive_layout()
+        if self.host.first_frame_shown:
+            self.call_later(self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        """The app calls this once the first frame is on the terminal: the side panels'
+        parts, and what needs the session (prompt history, the sampling defaults, the
+        preview), load now."""
+        if self._deferred_done:
+            return
+        self._deferred_done = True
+        self.sidebar.call_later(self.sidebar.mount_fields)
+        self.admin_panel.call_later(self.admin_panel.mount_parts)
+        self.prompt.prompt_history = self.session.recent_prompts(500)
+        with contextlib.suppress(ValueError):
+            self.sidebar.load(SamplingParams(**self.config.sampling), "")
         self._show_profile()
         self._update_extra()
         self._update_preview()
-        self._apply_responsive_layout()
 
     def on_key(self, event: events.Key) -> None:
         # Keys typed while the app starts are sent to the screen before the prompt has
@@ -184,7 +193,8 @@ class ChatScreen(ChatAttachments):
 
     def _update_extra(self) -> None:
         parts = [self.address]
-        problem = self.session.saving_problem or self.config.store_problem
+        saving_problem = self._session.saving_problem if self._session is not None else None
+        problem = saving_problem or self.config.store_problem
         if problem and problem != self._reported_store_problem:
             # Said once, when it happens: the conversation is kept in memory meanwhile.
             self._reported_store_problem = problem
@@ -204,7 +214,8 @@ class ChatScreen(ChatAttachments):
 
     def _on_daemon_state(self) -> None:
         self.status_bar.update_state(self.host.daemon_state)
-        self.session.daemon_changed()
+        if self._session is not None:  # none yet: nothing can be queued
+            self._session.daemon_changed()
 
     def on_client_changed(self, client: Client) -> None:
         """The app chose another wire (the daemon is another release): answer through
@@ -232,6 +243,21 @@ class ChatScreen(ChatAttachments):
     # --- what the session reports ----------------------------------------------------
 
     def _on_session_event(self, event: SessionEvent) -> None:
+        from inferd_tui.session import (
+            AnswerFinished,
+            AnswerStreamed,
+            ConnectionLost,
+            EditingChanged,
+            PromptQueued,
+            PromptReleased,
+            PromptWithdrawn,
+            RetriesExhausted,
+            RetryCountdown,
+            RetryStarted,
+            TurnChanged,
+            TurnsChanged,
+        )
+
         turns = self.conversation.turns
         match event:
             case TurnsChanged():
@@ -281,6 +307,8 @@ class ChatScreen(ChatAttachments):
                 self.host.inference_failed(reason)
 
     def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
+        from inferd_tui.session import UNSUPPORTED
+
         self.transcript.set_note(answer, None)
         self.transcript.turn_changed(answer)
         if answer.state is TurnState.ERROR and answer.error_code == UNSUPPORTED:

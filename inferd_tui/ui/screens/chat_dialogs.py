@@ -32,7 +32,11 @@ if TYPE_CHECKING:
 
 class ChatDialogs(Screen[None]):
     config: AppConfig
-    session: ChatSession
+
+    @property
+    def session(self) -> ChatSession:
+        """The conversation and its generation flow (the chat screen makes it)."""
+        raise NotImplementedError
 
     @property
     def conversation(self) -> Conversation:

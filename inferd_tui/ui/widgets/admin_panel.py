@@ -202,6 +202,7 @@ class AdminPanel(Vertical):
         self,
         *,
         tail_limit: int = DEFAULT_TAIL_LIMIT,
+        mount_later: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -210,6 +211,8 @@ class AdminPanel(Vertical):
         if tail_limit < 1:
             raise ValueError(f"tail_limit must be at least 1, not {tail_limit}")
         self.tail_limit = tail_limit
+        self._mount_later = mount_later
+        self._mounting = False
         self._entries: deque[_Entry] = deque(maxlen=tail_limit)
         # Entries not yet written to the Log (a subset of the newest entries).
         self._pending: deque[_Entry] = deque(maxlen=tail_limit)
@@ -234,14 +237,20 @@ class AdminPanel(Vertical):
         self._download_row = Horizontal(self._progress, self._download_label, id="admin-download")
 
     def compose(self) -> ComposeResult:
-        # The parts are mounted after the first frame (``on_mount``), so the prompt does
-        # not wait for them; events that arrive before are kept and flushed then.
+        # The parts are mounted by ``mount_parts``, so the first frame need not wait for
+        # them; events that arrive before are kept and flushed then.
         return iter(())
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_parts)
+        if not self._mount_later:  # otherwise the owner calls mount_parts()
+            self.call_after_refresh(self.mount_parts)
 
-    async def _mount_parts(self) -> None:
+    async def mount_parts(self) -> None:
+        """Mount the toolbar and the log (once); the chat screen calls this after the
+        first frame has been written, when made with ``mount_later=True``."""
+        if self._mounting:
+            return
+        self._mounting = True
         toolbar = Horizontal(
             Label("Admin events", id="admin-title"),
             self._follow_label,

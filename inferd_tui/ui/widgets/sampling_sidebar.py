@@ -166,6 +166,7 @@ class SamplingSidebar(VerticalScroll):
         params: SamplingParams | None = None,
         grammar: str = "",
         *,
+        mount_later: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -178,6 +179,8 @@ class SamplingSidebar(VerticalScroll):
         self._preview = ""
         # True once the fields are mounted (after the first frame; see ``compose``).
         self._ready = False
+        self._mount_later = mount_later
+        self._mounting = False
         self._system_prompt = ""
         self._profile: DaemonProfile | None = None
         self._offers: dict[OptionField, FieldOffer] = offered_fields(None)
@@ -187,9 +190,9 @@ class SamplingSidebar(VerticalScroll):
         self._last_announced: object = None
 
     def compose(self) -> ComposeResult:
-        # The fields are mounted after the first frame (``on_mount``): they are a third of
-        # the chat screen's widgets, and the prompt need not wait for them. Until then
-        # every method works on what it was given (``_ready`` is False).
+        # The fields are mounted by ``mount_fields``, after the first frame: they are a
+        # third of the chat screen's widgets, and the prompt need not wait for them. Until
+        # then every method works on what it was given (``_ready`` is False).
         return iter(())
 
     def _fields(self) -> list[Widget]:
@@ -258,9 +261,15 @@ class SamplingSidebar(VerticalScroll):
         return fields
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_fields)
+        if not self._mount_later:  # otherwise the owner calls mount_fields()
+            self.call_after_refresh(self.mount_fields)
 
-    async def _mount_fields(self) -> None:
+    async def mount_fields(self) -> None:
+        """Mount the form (once); the chat screen calls this after the first frame has
+        been written, when made with ``mount_later=True``."""
+        if self._mounting:
+            return
+        self._mounting = True
         await self.mount_all(self._fields())
         self._ready = True
         params, grammar = self._initial

@@ -1,12 +1,14 @@
 """A conversation with 1,000 finished turns: how fast it shows, what it costs to stream
 into it, and memory (issue 3, benchmark 3).
 
-In-process: ``MockDaemon`` + ``InferdApp.run_test(size=(140, 42))``.
+In-process: ``MockDaemon`` + ``InferdApp.run_test(size=(140, 42))``, with the cyclic
+collector handled as ``inferd-tui`` handles it (paused until the first frame, then the
+start-up objects frozen; a large conversation settles it once drawn).
 
 1. Display: 1,000 turns (500 prompts, 500 Markdown answers of 60–600 tokens, a third
-   of them with code blocks and tables) are put into the ChatScreen's conversation;
-   timed from ``ChatScreen.transcript.sync(turns)`` to the first painted frame (after
-   ``await pilot.pause()``). Target ≤ 1 s.
+   of them with code blocks and tables) are stored, then opened as the conversation list
+   opens one; timed from ``ChatScreen.load_conversation`` (reading the store included) to
+   the first painted frame (after ``await pilot.pause()``). Target ≤ 1 s.
 2. Streaming cost: a ~1,000-token answer at ~150 tokens/s (the daemon's own token delay)
    is sent with Enter into that conversation and, in a fresh app, into an empty one;
    process CPU time (``time.process_time``) from the first token to the finished answer
@@ -34,6 +36,8 @@ from ui_streaming import _sentence, answer_tokens, markdown_answer
 from inferd_tui.client import resolve_endpoints
 from inferd_tui.conversation import Conversation, Turn, TurnState
 from inferd_tui.mock_daemon import MockConfig, MockDaemon
+from inferd_tui.persistence import ConversationSaver
+from inferd_tui.ui import collector
 from inferd_tui.ui.app import AppConfig, InferdApp
 from inferd_tui.ui.screens.chat import ChatScreen
 
@@ -92,6 +96,9 @@ async def stream_one(directory: Path, tokens: list[str], turns: list[Turn] | Non
     resolution = resolve_endpoints(
         socket=directory / "infer.sock", admin=directory / "admin.sock", env={}
     )
+    # As the launcher does: no automatic collection until the first frame, then the
+    # start-up objects are frozen (inferd_tui.ui.collector).
+    collector.pause()
     app = InferdApp(AppConfig(resolution=resolution))
     async with app.run_test(size=SIZE) as pilot:
         while not app.inference_ready:
@@ -100,12 +107,21 @@ async def stream_one(directory: Path, tokens: list[str], turns: list[Turn] | Non
         assert isinstance(screen, ChatScreen)
         await pilot.pause()
         if turns is not None:
-            screen.conversation = Conversation(turns=turns)
+            # Stored first, then opened the way the conversation list opens it.
+            conversation = Conversation()
+            saver = ConversationSaver(app.config.store)
+            for turn in turns:
+                conversation.turns.append(turn)
+                saver.save_turn(conversation, turn)
+                if turn.role == "assistant":
+                    saver.finish(turn)  # its usage and stop reason
+            assert conversation.store_id is not None
             started = time.perf_counter()
-            screen.transcript.sync(turns)
+            screen.load_conversation(conversation.store_id)
             await pilot.pause()
             result["display_s"] = time.perf_counter() - started
             result["rss_after_display_mb"] = peak_rss_mb()
+            await pilot.pause()  # the collector settles after the conversation is drawn
         screen.prompt.focus()
         screen.prompt.set_prompt("One more long answer, please")
         await pilot.pause()

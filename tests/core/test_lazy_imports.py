@@ -129,3 +129,25 @@ def test_the_first_screen_is_drawn_without_the_client_the_session_or_the_grammar
         ),
     )
     assert loaded == []
+
+
+def test_settling_collects_what_a_freeze_kept_then_freezes_what_is_left() -> None:
+    script = (
+        "import gc, weakref\n"
+        "from inferd_tui.ui import collector\n"
+        "class Node: pass\n"
+        "collector.settle()  # the launcher has not paused it: nothing to do\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "collector.pause()\n"
+        "cycle = Node(); cycle.me = cycle; alive = weakref.ref(cycle)\n"
+        "collector.settle()  # still paused: nothing to do\n"
+        "collector.resume()  # the first frame: the cycle is frozen with the rest\n"
+        "del cycle\n"
+        "gc.collect()\n"
+        "assert alive() is not None  # frozen objects are never collected...\n"
+        "kept = [[n] for n in range(1000)]\n"
+        "collector.settle()\n"
+        "assert alive() is None  # ...until a settle unfreezes and collects\n"
+        "assert gc.get_freeze_count() >= 1000 and gc.isenabled()\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -798,3 +798,31 @@ async def test_no_color_renders_without_colours(monkeypatch: pytest.MonkeyPatch)
             await pilot.pause()
             svg = app.export_screenshot()
             assert "print" in svg and "Title" in svg
+
+
+async def test_opening_a_large_conversation_settles_the_collector_once_it_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inferd_tui.ui import collector
+    from inferd_tui.ui.screens.chat import SETTLE_MIN_TURNS
+
+    settled: list[int] = []
+    monkeypatch.setattr(collector, "settle", lambda: settled.append(len(screen.transcript.turns)))
+    store = Store.memory()
+    large = store.create_conversation("large")
+    for number in range(SETTLE_MIN_TURNS):
+        store.add_turn(large.id, "user" if number % 2 == 0 else "assistant", f"turn {number}")
+    small = store.create_conversation("small")
+    store.add_turn(small.id, "user", "hello")
+    app = app_for(short_dir(), autostart=False, store=store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await until(pilot, lambda: screen.sidebar.ready, "the sidebar's fields")
+        screen.load_conversation(large.id)
+        await until(pilot, lambda: settled == [SETTLE_MIN_TURNS], "a settle after the draw")
+        screen.load_conversation(small.id)  # a short one is not worth a full collection
+        screen.load_conversation(large.id)  # opened again: drawn again, settled again
+        await until(pilot, lambda: len(settled) == 2, "a second settle")
+        await pilot.pause()
+    assert settled == [SETTLE_MIN_TURNS, SETTLE_MIN_TURNS]

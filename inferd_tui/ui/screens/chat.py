@@ -22,8 +22,9 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from inferd_tui.conversation import Turn, TurnState
+from inferd_tui.conversation import Conversation, Turn, TurnState
 from inferd_tui.proto import SamplingParams
+from inferd_tui.ui import collector
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.copying import copy_of_turn
 from inferd_tui.ui.screens.chat_attachments import ChatAttachments
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from inferd_tui.ui.shared import AdminItem, AppConfig, ChatHost
 
 FLUSH_INTERVAL_S = 0.1
+#: A conversation opened with at least this many turns settles the collector (a full
+#: collection, tens of milliseconds; not worth it for a short one).
+SETTLE_MIN_TURNS = 100
 PREVIEW_DEBOUNCE_S = 0.15
 
 INVALID_FIELDS_PREVIEW = "Nothing can be sent until the highlighted sampling fields are fixed."
@@ -76,6 +80,7 @@ class ChatScreen(ChatAttachments):
         # session, the client and the wire's models are not needed to draw the screen.
         self._session: ChatSession | None = None
         self._deferred_done = False
+        self._settled_conversation: Conversation | None = None
         self._flush_pending = False
         self._layout_overridden: set[str] = set()
         self._preview_timer: Timer | None = None
@@ -263,6 +268,7 @@ class ChatScreen(ChatAttachments):
             case TurnsChanged():
                 self.transcript.sync(turns)
                 self.provide_thumbnails()
+                self._settle_if_opened()
             case TurnChanged(turn):
                 self.transcript.turn_changed(turn)
             case PromptReleased(turn):
@@ -305,6 +311,17 @@ class ChatScreen(ChatAttachments):
                 )
             case ConnectionLost(reason):
                 self.host.inference_failed(reason)
+
+    def _settle_if_opened(self) -> None:
+        """Another conversation is shown: if it is large, settle the collector once it
+        is drawn, so answers streamed into it do not pay for walking it (see
+        :mod:`inferd_tui.ui.collector`)."""
+        conversation = self.conversation
+        if conversation is self._settled_conversation:
+            return
+        self._settled_conversation = conversation
+        if len(conversation.turns) >= SETTLE_MIN_TURNS:
+            self.call_after_refresh(collector.settle)
 
     def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
         from inferd_tui.session import UNSUPPORTED

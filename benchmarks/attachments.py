@@ -122,6 +122,8 @@ async def attach_in_app(photo: Path, data_dir: Path) -> tuple[float, float, floa
         async with app.run_test(size=(120, 40)) as pilot:
             screen = app.screen
             assert isinstance(screen, ChatScreen)
+            while not screen.sidebar.ready:  # the screen shows its session's profile then
+                await pilot.pause()
             screen.set_daemon_profile(profile)
             screen.prompt.focus()
             await pilot.pause()

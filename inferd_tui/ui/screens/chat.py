@@ -28,7 +28,6 @@ from inferd_tui.ui import collector
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for, key_display
 from inferd_tui.ui.copying import copy_of_turn
 from inferd_tui.ui.screens.chat_attachments import ChatAttachments
-from inferd_tui.ui.screens.tool_result import ToolAnswered
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.attachment_bar import AttachmentBar
 from inferd_tui.ui.widgets.prompt import PromptInput
@@ -248,60 +247,47 @@ class ChatScreen(ChatAttachments):
     # --- what the session reports ----------------------------------------------------
 
     def _on_session_event(self, event: SessionEvent) -> None:
-        from inferd_tui.session import (
-            AnswerFinished,
-            AnswerStreamed,
-            ConnectionLost,
-            EditingChanged,
-            PromptQueued,
-            PromptReleased,
-            PromptWithdrawn,
-            RetriesExhausted,
-            RetryCountdown,
-            RetryStarted,
-            TurnChanged,
-            TurnsChanged,
-        )
+        from inferd_tui import session as reported
 
         turns = self.conversation.turns
         match event:
-            case TurnsChanged():
+            case reported.TurnsChanged():
                 self.transcript.sync(turns)
                 self.provide_thumbnails()
                 self._settle_if_opened()
-            case TurnChanged(turn):
+            case reported.TurnChanged(turn):
                 self.transcript.turn_changed(turn)
-            case PromptReleased(turn):
+            case reported.PromptReleased(turn):
                 self._set_banner(None)
                 self.transcript.turn_changed(turn)
-            case AnswerStreamed():
+            case reported.AnswerStreamed():
                 self._schedule_flush()
-            case RetryCountdown(turn, seconds_left, retry, retries):
+            case reported.RetryCountdown(turn, seconds_left, retry, retries):
                 note = f"queue full — retrying in {seconds_left} s (retry {retry} of {retries})"
                 self.transcript.set_note(turn, f"{note} · Esc stops")
-            case RetryStarted(turn):
+            case reported.RetryStarted(turn):
                 self.transcript.set_note(turn, None)
-            case RetriesExhausted(_, retries):
+            case reported.RetriesExhausted(_, retries):
                 self.notify(
                     f"The daemon's queue stayed full after {retries} retries; "
                     f"{key_display(self.app, 'regenerate')} tries again.",
                     severity="warning",
                     timeout=8,
                 )
-            case AnswerFinished(turn, resend):
+            case reported.AnswerFinished(turn, resend):
                 self._show_finished(turn, resend)
-            case PromptQueued(_, regenerate):
+            case reported.PromptQueued(_, regenerate):
                 self.transcript.sync(turns)
                 soon = "" if regenerate else "It goes out as soon as it is; "
                 self._set_banner(f"Queued: the daemon is not ready yet. {soon}Esc withdraws it.")
-            case PromptWithdrawn(turn):
+            case reported.PromptWithdrawn(turn):
                 self.transcript.sync(turns)
                 self._set_banner(None)
                 if not self.prompt.text:
                     self.prompt.set_prompt(turn.content)
                     self.restore_attachments(turn.attachments)
                 self.notify("Withdrawn: the prompt is back in the box.", timeout=3)
-            case EditingChanged(turn):
+            case reported.EditingChanged(turn):
                 self._update_preview()
                 self._set_banner(
                     None
@@ -309,7 +295,7 @@ class ChatScreen(ChatAttachments):
                     else f"Editing turn #{turns.index(turn) + 1}: Enter resends from there "
                     "(later turns are replaced) · Esc cancels"
                 )
-            case ConnectionLost(reason):
+            case reported.ConnectionLost(reason):
                 self.host.inference_failed(reason)
 
     def _settle_if_opened(self) -> None:
@@ -397,21 +383,7 @@ class ChatScreen(ChatAttachments):
         if attachment_problem is not None:
             self.notify(attachment_problem, severity="error", timeout=8)
             return
-        grammar = options.grammar
-        if grammar.strip():
-            from inferd_tui.grammar import check
-
-            result = check(grammar)
-            if not result.ok:
-                from inferd_tui.ui.screens.confirm_invalid_grammar import ConfirmInvalidGrammar
-
-                def confirmed(send_anyway: bool | None) -> None:
-                    if send_anyway:
-                        self._send(text, options)
-
-                self.app.push_screen(ConfirmInvalidGrammar(grammar, result), confirmed)
-                return
-        self._send(text, options)
+        self.confirm_grammar_then(options.grammar, partial(self._send, text, options))
 
     def _send(self, text: str, options: RequestOptions) -> None:
         self.prompt.remember(text)
@@ -537,43 +509,6 @@ class ChatScreen(ChatAttachments):
 
     def action_toggle_thinking(self) -> None:
         self.transcript.action_toggle_thinking()
-
-    def action_answer_tool_call(self) -> None:
-        """Ask for the result of the last answer's first call still waiting for one."""
-        if self.session.busy:
-            self.notify("An answer is still coming; Esc stops it.", severity="warning")
-            return
-        calls = self.conversation.open_tool_calls()
-        if not calls:
-            self.notify("The last answer has no tool call waiting for a result.", timeout=3)
-            return
-        from inferd_tui.ui.screens.tool_result import ToolResultScreen
-
-        answer = next(t for t in reversed(self.conversation.turns) if t.role == "assistant")
-        call = calls[0]
-        position = answer.tool_calls.index(call) + 1
-
-        def closed(answered: ToolAnswered | None) -> None:
-            if answered is not None:
-                self.post_message(answered)
-
-        self.app.push_screen(ToolResultScreen(call, position, len(answer.tool_calls)), closed)
-
-    @on(ToolAnswered)
-    def _on_tool_answered(self, message: ToolAnswered) -> None:
-        self._answer_tool_call(message.tool_call_id, message.text)
-
-    def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
-        """Send ``text`` as the call's result; the session asks for the next answer once
-        every call of the answer has one, so the next open call is asked for at once."""
-        options = self.sidebar_options()
-        if options is None:
-            self.notify("Fix the highlighted sampling fields first.", severity="error")
-            return
-        self.session.answer_tool_call(tool_call_id, text, options)
-        self._update_preview()
-        if not self.session.busy and self.conversation.open_tool_calls():
-            self.action_answer_tool_call()
 
     # --- command palette --------------------------------------------------------------
 

@@ -2,9 +2,10 @@
 
 :class:`ChatDialogs` is the base of :class:`~inferd_tui.ui.screens.chat.ChatScreen` and
 holds what happens around the other screens — the system prompt, the grammar workbench,
-the conversation list, prompt history search and presets — and the rule for leaving a
-conversation while an answer is coming (ask, stop it, then leave). It also names the
-chat screen's widgets, which both halves use.
+the conversation list, prompt history search, presets, a tool call's result and sending a
+grammar that does not check — and the rule for leaving a conversation while an answer is
+coming (ask, stop it, then leave). It also names the chat screen's widgets, which both
+halves use.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.screen import Screen
 
 from inferd_tui.conversation import Conversation
 from inferd_tui.proto import SamplingParams
 from inferd_tui.request_options import RequestOptions
+from inferd_tui.ui.screens.tool_result import ToolAnswered
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -241,3 +244,62 @@ class ChatDialogs(Screen[None]):
             self.notify(f"Applied preset {preset.name!r}.", timeout=3)
 
         self.app.push_screen(PresetsScreen(self.config.store, current), done)
+
+    # --- before sending ---------------------------------------------------------------
+
+    def confirm_grammar_then(self, grammar: str, send: Callable[[], None]) -> None:
+        """``send``, at once unless ``grammar`` does not check: then only if the user
+        says to send it anyway."""
+        if grammar.strip():
+            from inferd_tui.grammar import check
+
+            result = check(grammar)
+            if not result.ok:
+                from inferd_tui.ui.screens.confirm_invalid_grammar import ConfirmInvalidGrammar
+
+                def confirmed(send_anyway: bool | None) -> None:
+                    if send_anyway:
+                        send()
+
+                self.app.push_screen(ConfirmInvalidGrammar(grammar, result), confirmed)
+                return
+        send()
+
+    # --- tool calls -------------------------------------------------------------------
+
+    def action_answer_tool_call(self) -> None:
+        """Ask for the result of the last answer's first call still waiting for one."""
+        if self.session.busy:
+            self.notify("An answer is still coming; Esc stops it.", severity="warning")
+            return
+        calls = self.conversation.open_tool_calls()
+        if not calls:
+            self.notify("The last answer has no tool call waiting for a result.", timeout=3)
+            return
+        from inferd_tui.ui.screens.tool_result import ToolResultScreen
+
+        answer = next(t for t in reversed(self.conversation.turns) if t.role == "assistant")
+        call = calls[0]
+        position = answer.tool_calls.index(call) + 1
+
+        def closed(answered: ToolAnswered | None) -> None:
+            if answered is not None:
+                self.post_message(answered)
+
+        self.app.push_screen(ToolResultScreen(call, position, len(answer.tool_calls)), closed)
+
+    @on(ToolAnswered)
+    def _on_tool_answered(self, message: ToolAnswered) -> None:
+        self._answer_tool_call(message.tool_call_id, message.text)
+
+    def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
+        """Send ``text`` as the call's result; the session asks for the next answer once
+        every call of the answer has one, so the next open call is asked for at once."""
+        options = self.sidebar_options()
+        if options is None:
+            self.notify("Fix the highlighted sampling fields first.", severity="error")
+            return
+        self.session.answer_tool_call(tool_call_id, text, options)
+        self._update_preview()
+        if not self.session.busy and self.conversation.open_tool_calls():
+            self.action_answer_tool_call()

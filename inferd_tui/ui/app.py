@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 # that build the app keep importing them from here.
 __all__ = ["AdminItem", "AppConfig", "InferdApp"]
 
+#: Seconds after mounting when the app stops waiting for its first frame to be reported.
+FIRST_FRAME_FALLBACK_S = 2.0
+
 
 class InferdApp(App[None]):
     TITLE = "inferd-tui"
@@ -73,6 +76,9 @@ class InferdApp(App[None]):
         from inferd_tui.ui.screens.chat import ChatScreen
 
         self.push_screen(ChatScreen(self.config))
+        # Should Ready never come (Textual posts it only after laying out a screen of
+        # some size), the app must still connect and fill its panels.
+        self.set_timer(FIRST_FRAME_FALLBACK_S, self._after_first_frame)
 
     def on_ready(self) -> None:
         # Textual's Ready follows the first layout, which sizes the prompt but does not
@@ -82,6 +88,8 @@ class InferdApp(App[None]):
 
     def _after_first_frame(self) -> None:
         """The first usable frame is on the terminal: what it does not show loads now."""
+        if self.first_frame_shown:
+            return
         self.first_frame_shown = True
         collector.resume()
         for screen in self.screen_stack:

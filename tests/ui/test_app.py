@@ -826,3 +826,18 @@ async def test_opening_a_large_conversation_settles_the_collector_once_it_is_dra
         await until(pilot, lambda: len(settled) == 2, "a second settle")
         await pilot.pause()
     assert settled == [SETTLE_MIN_TURNS, SETTLE_MIN_TURNS]
+
+
+async def test_the_panels_fill_in_even_if_textual_never_reports_its_first_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import inferd_tui.ui.app as app_module
+
+    monkeypatch.setattr(app_module.InferdApp, "on_ready", lambda self: None)
+    monkeypatch.setattr(app_module, "FIRST_FRAME_FALLBACK_S", 0.05)
+    app = app_for(short_dir(), autostart=False)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await until(pilot, lambda: screen.sidebar.ready and screen.admin_panel.ready, "panels")
+        assert app.first_frame_shown

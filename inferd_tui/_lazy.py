@@ -3,7 +3,8 @@
 A package's ``__init__`` lists its public API as ordinary imports under
 ``if TYPE_CHECKING:`` (type checkers and readers see them as usual) and ends with::
 
-    __getattr__, __dir__ = lazy_exports(__name__)
+    if not TYPE_CHECKING:  # type checkers see the imports above, and only those
+        __getattr__, __dir__ = lazy_exports(__name__)
 
 At run time nothing is imported until a name is asked for; then only the submodule that
 defines it loads. Importing ``inferd_tui.proto.eras`` (pure data) thus no longer builds
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import ast
 import importlib
+import pkgutil
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 
@@ -43,22 +46,39 @@ def exported_sources(source: str) -> dict[str, tuple[str, str]]:
     return sources
 
 
+def _scanned_sources(package: ModuleType) -> dict[str, tuple[str, str]]:
+    """Without the package's source (a build that ships bytecode only), find each name of
+    its ``__all__`` by importing its submodules: slower, but every name still resolves
+    (a name re-exported under another one, ``import x as y``, needs the source)."""
+    wanted = set(getattr(package, "__all__", ()))
+    found: dict[str, tuple[str, str]] = {}
+    for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+        module = importlib.import_module(info.name)
+        for name in wanted - found.keys():
+            if hasattr(module, name):
+                found[name] = (info.name, name)
+    return found
+
+
 def lazy_exports(
     package_name: str,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package_name``, whose exports are its
-    ``if TYPE_CHECKING:`` imports."""
+    ``if TYPE_CHECKING:`` imports. Bind them under ``if not TYPE_CHECKING:`` so that type
+    checkers still flag a misspelt name instead of typing it ``Any``."""
     table: dict[str, tuple[str, str]] = {}
+    read = False
 
     def sources() -> dict[str, tuple[str, str]]:
-        if not table:
+        nonlocal read
+        if not read:
             package = sys.modules[package_name]
             loader = package.__spec__.loader if package.__spec__ else None
             get_source = getattr(loader, "get_source", None)
             source = get_source(package_name) if get_source else None
-            if source is None:
-                raise ImportError(f"cannot read the exports of {package_name}: no source")
-            table.update(exported_sources(source))
+            found = exported_sources(source) if source else _scanned_sources(package)
+            table.update(found)
+            read = True
         return table
 
     def __getattr__(name: str) -> Any:

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from inferd_tui.grammar.sampler import Sampler, sample
     from inferd_tui.grammar.tokens import GrammarToken, TokenKind, tokenize
 
+    EXAMPLES: tuple[Example, ...]
+
 __all__ = [
     "END_OF_INPUT",
     "EXAMPLES",
@@ -93,12 +95,12 @@ __all__ = [
 # Imported on first use (see inferd_tui._lazy): `inferd-tui` imports this package to
 # register the `grammar` subcommand, and the app needs the engine only when a grammar is
 # checked, so nothing here loads before the first frame.
-_exported, __dir__ = lazy_exports(__name__)
+if not TYPE_CHECKING:  # a misspelt name stays an error for type checkers
+    _exported, __dir__ = lazy_exports(__name__)
 
+    def __getattr__(name: str) -> Any:
+        if name == "EXAMPLES":  # not cached: load_examples() holds the one copy
+            from inferd_tui.grammar.examples import load_examples
 
-def __getattr__(name: str) -> Any:
-    if name == "EXAMPLES":  # not cached: load_examples() holds the one copy
-        from inferd_tui.grammar.examples import load_examples
-
-        return load_examples()
-    return _exported(name)
+            return load_examples()
+        return _exported(name)

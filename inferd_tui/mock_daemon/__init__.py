@@ -60,4 +60,5 @@ __all__ = ["MockConfig", "MockDaemon"]
 # register the `mock-daemon` subcommand and `--demo` needs only MockConfig before the first
 # frame; the daemon (and the client, anyio, the grammar sampler it pulls in) loads when it
 # starts.
-__getattr__, __dir__ = lazy_exports(__name__)
+if not TYPE_CHECKING:  # a misspelt name stays an error for type checkers
+    __getattr__, __dir__ = lazy_exports(__name__)

@@ -117,4 +117,5 @@ __all__ = [
 ]
 
 # Each name loads its own submodule on first use (see inferd_tui._lazy).
-__getattr__, __dir__ = lazy_exports(__name__)
+if not TYPE_CHECKING:  # a misspelt name stays an error for type checkers
+    __getattr__, __dir__ = lazy_exports(__name__)

@@ -26,6 +26,7 @@ from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from inferd_tui.daemon_state import DaemonState
 from inferd_tui.text_safety import sanitize
@@ -60,8 +61,10 @@ class InferdApp(App[None]):
         super().__init__()
         self.config = config
         self._client: Client | None = None
-        #: Set by ``on_ready``; screens mounted later do their deferred work at once.
+        #: Set once the first frame is on the terminal (``_after_first_frame``); screens
+        #: mounted later do their deferred work at once.
         self.first_frame_shown = False
+        self._first_frame_fallback: Timer | None = None
         # Made on first use, after the first frame (anyio picks its backend then).
         self._demo_event: anyio.Event | None = None
         if config.theme:
@@ -78,12 +81,14 @@ class InferdApp(App[None]):
         self.push_screen(ChatScreen(self.config))
         # Should Ready never come (Textual posts it only after laying out a screen of
         # some size), the app must still connect and fill its panels.
-        self.set_timer(FIRST_FRAME_FALLBACK_S, self._after_first_frame)
+        self._first_frame_fallback = self.set_timer(FIRST_FRAME_FALLBACK_S, self._after_first_frame)
 
     def on_ready(self) -> None:
         # Textual's Ready follows the first layout, which sizes the prompt but does not
         # draw it yet; the refresh after that does. (Before Ready, ``call_after_refresh``
         # callbacks can run before anything is drawn.)
+        if self._first_frame_fallback is not None:
+            self._first_frame_fallback.stop()  # a slow first layout is no reason
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:

@@ -176,3 +176,43 @@ def test_the_launcher_turns_pydantic_plugins_off_unless_the_user_chose(
     monkeypatch.setattr(launch, "_run_app", run)
     assert launch.run_app(argparse.Namespace()) == 0
     assert found == [seen]
+
+
+LAZY_PACKAGE_INIT = """\
+from typing import TYPE_CHECKING
+
+from inferd_tui._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from lazypkg.colours import RED
+    from lazypkg.shapes import Square
+
+__all__ = ["RED", "Square"]
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__)
+"""
+
+
+@pytest.mark.parametrize("bytecode_only", [False, True])
+def test_lazy_exports_resolve_with_or_without_the_packages_source(
+    tmp_path: Path, bytecode_only: bool
+) -> None:
+    package = tmp_path / "lazypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(LAZY_PACKAGE_INIT)
+    (package / "colours.py").write_text("RED = 'red'\n")
+    (package / "shapes.py").write_text("class Square:\n    pass\n")
+    if bytecode_only:  # as some frozen or bytecode-only builds ship it
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-b", str(package)], check=True)
+        for source in package.glob("*.py"):
+            source.unlink()
+    script = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import lazypkg\n"
+        "assert 'lazypkg.colours' not in sys.modules or "
+        f"{bytecode_only!r}  # nothing loaded yet (with source)\n"
+        "assert lazypkg.RED == 'red' and lazypkg.Square.__name__ == 'Square'\n"
+        "assert not hasattr(lazypkg, 'nope') and {'RED', 'Square'} <= set(dir(lazypkg))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

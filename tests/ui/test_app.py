@@ -812,8 +812,9 @@ async def test_opening_a_large_conversation_settles_the_collector_once_it_is_dra
     large = store.create_conversation("large")
     for number in range(SETTLE_MIN_TURNS):
         store.add_turn(large.id, "user" if number % 2 == 0 else "assistant", f"turn {number}")
-    small = store.create_conversation("small")
+    small, other = store.create_conversation("small"), store.create_conversation("other")
     store.add_turn(small.id, "user", "hello")
+    store.add_turn(other.id, "user", "hi")
     app = app_for(short_dir(), autostart=False, store=store)
     async with app.run_test(size=(140, 42)) as pilot:
         screen = app.screen
@@ -821,11 +822,12 @@ async def test_opening_a_large_conversation_settles_the_collector_once_it_is_dra
         await until(pilot, lambda: screen.sidebar.ready, "the sidebar's fields")
         screen.load_conversation(large.id)
         await until(pilot, lambda: settled == [SETTLE_MIN_TURNS], "a settle after the draw")
-        screen.load_conversation(small.id)  # a short one is not worth a full collection
-        screen.load_conversation(large.id)  # opened again: drawn again, settled again
-        await until(pilot, lambda: len(settled) == 2, "a second settle")
+        screen.load_conversation(small.id)  # leaving a settled one: what it left is collected
+        await until(pilot, lambda: settled == [SETTLE_MIN_TURNS, 1], "a settle on leaving")
+        screen.load_conversation(other.id)  # small to small is not worth a full collection
         await pilot.pause()
-    assert settled == [SETTLE_MIN_TURNS, SETTLE_MIN_TURNS]
+        await pilot.pause()
+    assert settled == [SETTLE_MIN_TURNS, 1]
 
 
 async def test_the_panels_fill_in_even_if_textual_never_reports_its_first_frame(

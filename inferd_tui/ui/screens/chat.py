@@ -79,7 +79,8 @@ class ChatScreen(ChatAttachments):
         # session, the client and the wire's models are not needed to draw the screen.
         self._session: ChatSession | None = None
         self._deferred_done = False
-        self._settled_conversation: Conversation | None = None
+        self._shown_conversation: Conversation | None = None
+        self._left_settled = False  # whether the conversation shown was settled
         self._flush_pending = False
         self._layout_overridden: set[str] = set()
         self._preview_timer: Timer | None = None
@@ -148,6 +149,9 @@ class ChatScreen(ChatAttachments):
                 "",
                 *demo_hints(self.config.demo.era),
             )
+        # Now, not later: a prompt sent before the first frame goes out with these.
+        with contextlib.suppress(ValueError):
+            self.sidebar.load(SamplingParams(**self.config.sampling), "")
         self.prompt.focus()
         self._update_extra()
         self._apply_responsive_layout()
@@ -157,15 +161,13 @@ class ChatScreen(ChatAttachments):
     def after_first_frame(self) -> None:
         """The app calls this once the first frame is on the terminal: the side panels'
         parts, and what needs the session (prompt history, the sampling defaults, the
-        preview), load now."""
-        if self._deferred_done:
-            return
+        preview), load now. (Pressed before, Up finds no earlier prompt yet.)"""
+        if self._deferred_done or not self.is_mounted:
+            return  # not mounted yet: on_mount calls this again
         self._deferred_done = True
         self.sidebar.call_later(self.sidebar.mount_fields)
         self.admin_panel.call_later(self.admin_panel.mount_parts)
         self.prompt.prompt_history = self.session.recent_prompts(500)
-        with contextlib.suppress(ValueError):
-            self.sidebar.load(SamplingParams(**self.config.sampling), "")
         self._show_profile()
         self._update_extra()
         self._update_preview()
@@ -301,13 +303,16 @@ class ChatScreen(ChatAttachments):
     def _settle_if_opened(self) -> None:
         """Another conversation is shown: if it is large, settle the collector once it
         is drawn, so answers streamed into it do not pay for walking it (see
-        :mod:`inferd_tui.ui.collector`)."""
+        :mod:`inferd_tui.ui.collector`); if the one left was settled, settle again so
+        what it leaves behind is collected."""
         conversation = self.conversation
-        if conversation is self._settled_conversation:
+        if conversation is self._shown_conversation:
             return
-        self._settled_conversation = conversation
-        if len(conversation.turns) >= SETTLE_MIN_TURNS:
+        self._shown_conversation = conversation
+        large = len(conversation.turns) >= SETTLE_MIN_TURNS
+        if large or self._left_settled:
             self.call_after_refresh(collector.settle)
+        self._left_settled = large
 
     def _show_finished(self, answer: Turn, resend: Turn | None) -> None:
         from inferd_tui.session import UNSUPPORTED
@@ -486,6 +491,8 @@ class ChatScreen(ChatAttachments):
     def _update_preview(self) -> None:
         """The exact request the next send will write on this daemon's wire (the API key
         never appears in it)."""
+        if not self._deferred_done:
+            return  # a key typed before the first frame; after_first_frame shows it
         self.sidebar.show_system_prompt(self.conversation.system_prompt)
         options = self.sidebar_options()
         if options is None:  # a guess at the request would mislead: nothing can be sent yet
@@ -505,7 +512,7 @@ class ChatScreen(ChatAttachments):
             self._preview_timer.stop()
         self._preview_timer = self.set_timer(PREVIEW_DEBOUNCE_S, self._update_preview)
 
-    # --- thinking and tool calls -------------------------------------------------------
+    # --- thinking ---------------------------------------------------------------------
 
     def action_toggle_thinking(self) -> None:
         self.transcript.action_toggle_thinking()

@@ -510,6 +510,7 @@ async def test_invalid_sampling_field_blocks_sending_and_keeps_the_prompt() -> N
         async with app.run_test(size=(140, 42)) as pilot:
             await until(pilot, lambda: app.inference_ready, "ready")
             sidebar = chat(app).sidebar
+            await until(pilot, lambda: sidebar.ready, "the sidebar's fields")
             field = sidebar.query_one("#sampling-top-k")
             field.value = "-3"  # type: ignore[attr-defined]
             await pilot.pause()

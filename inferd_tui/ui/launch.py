@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Collection, Iterator
 
 from inferd_tui.runtime import UsageError, fail_usage, runtime_from_args
@@ -48,17 +47,9 @@ def theme_names() -> set[str]:
     return set(BUILTIN_THEMES)
 
 
-#: pydantic's environment switch for its plugins (observability hooks such as logfire).
-PYDANTIC_PLUGINS_SWITCH = "PYDANTIC_DISABLE_PLUGINS"
-
-
 def run_app(args: argparse.Namespace) -> int:
     from inferd_tui.ui import collector
 
-    # Looking for plugins scans every installed distribution's metadata when the settings
-    # are first validated: 15-20 ms before the first frame, for hooks a terminal UI has no
-    # use for. A value the user set is kept.
-    os.environ.setdefault(PYDANTIC_PLUGINS_SWITCH, "__all__")
     collector.pause()  # the app resumes it after the first frame
     try:
         return _run_app(args)

@@ -5,9 +5,7 @@ Each check runs in a fresh interpreter, so what other tests imported does not co
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -153,29 +151,6 @@ def test_settling_collects_what_a_freeze_kept_then_freezes_what_is_left() -> Non
         "assert gc.get_freeze_count() >= 1000 and gc.isenabled()\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
-
-
-@pytest.mark.parametrize(("users", "seen"), [(None, "__all__"), ("logfire", "logfire")])
-def test_the_launcher_turns_pydantic_plugins_off_unless_the_user_chose(
-    monkeypatch: pytest.MonkeyPatch, users: str | None, seen: str
-) -> None:
-    from inferd_tui.ui import collector, launch
-
-    # In this process the collector stays Python's: only the switch is under test.
-    monkeypatch.setattr(collector, "pause", lambda: None)
-    monkeypatch.setattr(collector, "resume", lambda: None)
-    monkeypatch.setenv(launch.PYDANTIC_PLUGINS_SWITCH, users or "")
-    if users is None:
-        monkeypatch.delenv(launch.PYDANTIC_PLUGINS_SWITCH)  # restored as it was afterwards
-    found: list[str | None] = []
-
-    def run(args: argparse.Namespace) -> int:
-        found.append(os.environ.get(launch.PYDANTIC_PLUGINS_SWITCH))
-        return 0
-
-    monkeypatch.setattr(launch, "_run_app", run)
-    assert launch.run_app(argparse.Namespace()) == 0
-    assert found == [seen]
 
 
 LAZY_PACKAGE_INIT = """\

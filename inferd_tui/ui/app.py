@@ -29,6 +29,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from inferd_tui.daemon_state import DaemonState
+from inferd_tui.proto.models import AdminEvent, AdminStatus  # loaded with DaemonState anyway
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui import collector
 from inferd_tui.ui.bindings import bindings_for
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     # only once the workers start, after the first frame.
     from inferd_tui.client import AdminNotice, Client, RetryNotice
     from inferd_tui.client.wire import WireChoice
-    from inferd_tui.proto import AdminEvent
 
 # AppConfig and AdminItem live in ui.shared (screens import them from there); callers
 # that build the app keep importing them from here.
@@ -156,7 +156,6 @@ class InferdApp(App[None]):
     @work(group="admin", exclusive=True, exit_on_error=False)
     async def _watch_admin(self) -> None:
         from inferd_tui.client import AdminNotice, watch_admin
-        from inferd_tui.proto import AdminEvent
 
         await self._demo_started().wait()
         admin_path = self.config.resolution.admin
@@ -175,8 +174,6 @@ class InferdApp(App[None]):
         return self.config.clock()
 
     def fold_admin_event(self, event: AdminEvent) -> None:
-        from inferd_tui.proto import AdminStatus
-
         previous = self.daemon_state
         state = previous.with_admin_event(event, self._now())
         self.daemon_state = state
@@ -248,11 +245,11 @@ class InferdApp(App[None]):
     async def _use_wire(self, choice: WireChoice) -> None:
         """Speak ``choice``'s wire from now on: a new client when it differs from the one in
         use (the old one's idle connection is closed), handed to every screen."""
+        from inferd_tui.client import Client
+
         self.daemon_state = self.daemon_state.with_wire(
             choice.wire, choice.eras.describe(), self._now()
         )
-        from inferd_tui.client import Client
-
         current = self.client
         if current.endpoint == choice.endpoint and current.profile == choice.profile:
             return

@@ -19,7 +19,7 @@ from textual.screen import Screen
 
 from inferd_tui.conversation import Conversation
 from inferd_tui.proto import SamplingParams
-from inferd_tui.request_options import RequestOptions
+from inferd_tui.request_options import RequestOptions, is_unconstrained
 from inferd_tui.ui.screens.tool_result import ToolAnswered
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
@@ -250,7 +250,7 @@ class ChatDialogs(Screen[None]):
     def confirm_grammar_then(self, grammar: str, send: Callable[[], None]) -> None:
         """``send``, at once unless ``grammar`` does not check: then only if the user
         says to send it anyway."""
-        if grammar.strip():
+        if not is_unconstrained(grammar):
             from inferd_tui.grammar import check
 
             result = check(grammar)

@@ -126,17 +126,18 @@ async def stream_one(directory: Path, tokens: list[str], turns: list[Turn] | Non
         screen.prompt.set_prompt("One more long answer, please")
         await pilot.pause()
         before = len(screen.conversation.turns)
-        # CPU time when the first frame reaches the screen's flush scheduler (wrapped on
-        # the instance; the app's code is unchanged).
+        # CPU time when the first frame reaches the transcript's stream batching (wrapped
+        # on the instance; the app's code is unchanged).
         first_frame: list[float] = []
-        schedule_flush = screen._schedule_flush
+        transcript = screen.transcript
+        turn_streamed = transcript.turn_streamed
 
-        def timed_schedule_flush() -> None:
+        def timed_turn_streamed(turn: Turn) -> None:
             if not first_frame:
                 first_frame.append(time.process_time())
-            schedule_flush()
+            turn_streamed(turn)
 
-        screen._schedule_flush = timed_schedule_flush  # type: ignore[method-assign]
+        transcript.turn_streamed = timed_turn_streamed  # type: ignore[method-assign]
         cpu_before, wall_before = time.process_time(), time.perf_counter()
         await pilot.press("enter")
         while not (  # noqa: ASYNC110 - polling the app's state is the measurement

@@ -805,7 +805,7 @@ async def test_opening_a_large_conversation_settles_the_collector_once_it_is_dra
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from inferd_tui.ui import collector
-    from inferd_tui.ui.screens.chat import SETTLE_MIN_TURNS
+    from inferd_tui.ui.screens.chat_reports import SETTLE_MIN_TURNS
 
     settled: list[int] = []
     monkeypatch.setattr(collector, "settle", lambda: settled.append(len(screen.transcript.turns)))

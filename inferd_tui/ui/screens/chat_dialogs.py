@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.screen import Screen
@@ -30,7 +30,7 @@ from inferd_tui.ui.widgets.transcript import TranscriptView
 if TYPE_CHECKING:
     from inferd_tui.session import ChatSession
     from inferd_tui.store import Preset
-    from inferd_tui.ui.shared import AppConfig
+    from inferd_tui.ui.shared import AppConfig, ChatHost
 
 
 class ChatDialogs(Screen[None]):
@@ -60,6 +60,11 @@ class ChatDialogs(Screen[None]):
 
     def load_sidebar(self, options: RequestOptions) -> None:
         self.sidebar.load_options(options)
+
+    @property
+    def host(self) -> ChatHost:
+        """The app, as far as the chat screen needs it."""
+        return cast("ChatHost", self.app)
 
     # --- widgets ----------------------------------------------------------------------
 

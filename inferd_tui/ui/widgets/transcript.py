@@ -3,10 +3,11 @@
 Finished turns are not widgets: each turn is cut into stable Markdown blocks
 (:mod:`inferd_tui.ui.markdown_blocks`), each rendered once per width with Rich and cached
 as strips; ``render_line`` only touches the lines on screen. The streaming answer is the
-same kind of entry whose open tail block is re-rendered when the screen flushes it (about
-10 times a second), so streaming costs O(new text) and a finished answer looks exactly as
-it did while it streamed. Turns that were never on screen get an estimated height until
-they are first drawn, so a conversation of thousands of turns opens at once.
+same kind of entry whose open tail block is re-rendered when it is flushed (about 10 times
+a second, :meth:`TranscriptView.turn_streamed`), so streaming costs O(new text) and a
+finished answer looks exactly as it did while it streamed. Turns that were never on screen
+get an estimated height until they are first drawn, so a conversation of thousands of
+turns opens at once.
 
 An answer's other blocks are drawn around its text: its thinking above it (dimmed; open
 while the answer streams, folded to one line once it is done, unfolded with one key) and
@@ -49,6 +50,9 @@ from inferd_tui.ui.bindings import bindings_for, key_display
 from inferd_tui.ui.markdown_blocks import Block, BlockSplitter, CodeChunk, MarkdownBlock
 
 GUTTER = 2
+#: A streaming answer is redrawn at most this often: tokens come far faster than a
+#: terminal (or a reader) needs frames.
+STREAM_FLUSH_INTERVAL_S = 0.1
 #: Width of a sent image's thumbnail in the transcript, in cells.
 THUMBNAIL_CELLS = 16
 #: Characters of one block shown on screen; the whole text is kept (and copied).
@@ -170,6 +174,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._layout_width = -1
         self._relayout_pending = False
         self._new_text_below = False
+        self._streamed: Turn | None = None  # a streaming turn waiting for its flush
+        self._stream_flush_pending = False
         self._notes: dict[int, str] = {}
         # Thinking blocks the user folded or unfolded (turn key → shown); the rest follow
         # the default: open while streaming, folded once done.
@@ -221,6 +227,24 @@ class TranscriptView(ScrollView, can_focus=True):
         # Only this turn's height changed: the turns above it keep their offsets, so a
         # flush of the live answer costs O(1) turns, not O(conversation).
         self._relayout(start=self._index[turn.key], news=True)
+
+    def turn_streamed(self, turn: Turn) -> None:
+        """More of ``turn`` arrived while it streams: batched into one redraw per
+        ``STREAM_FLUSH_INTERVAL_S``. Its last frame (any state but streaming) is drawn at
+        once, so the finished answer is on screen as soon as it ends."""
+        if turn.state is not TurnState.STREAMING:
+            self._streamed = None
+            self.turn_changed(turn)
+            return
+        self._streamed = turn
+        if not self._stream_flush_pending:
+            self._stream_flush_pending = True
+            self.set_timer(STREAM_FLUSH_INTERVAL_S, self._flush_streamed)
+
+    def _flush_streamed(self) -> None:
+        self._stream_flush_pending = False
+        if self._streamed is not None:
+            self.turn_changed(self._streamed)
 
     def set_note(self, turn: Turn, note: str | None) -> None:
         """A transient line under a turn (e.g. "queue full — retrying in 3 s")."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
+from ui_harness import until
 
 from inferd_tui.conversation import Conversation, Turn, TurnState
 from inferd_tui.proto import DoneFrame, Message, Request, SamplingParams, TokenFrame, Usage
@@ -121,6 +122,41 @@ async def test_streaming_updates_only_the_tail_and_follows() -> None:
         # tail re-renders.
         assert len(entry.splitter.committed) >= 9
         assert len(entry.block_strips) == len(entry.splitter.committed)
+
+
+async def test_a_streaming_answer_is_redrawn_in_batches_and_its_end_at_once() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        redraws: list[TurnState] = []
+        redraw = view.turn_changed
+
+        def counted(turn: Turn) -> None:
+            redraws.append(turn.state)
+            redraw(turn)
+
+        view.turn_changed = counted  # type: ignore[method-assign]
+        conversation = Conversation()
+        turn = begun(conversation, "count")
+        view.sync(conversation.turns)
+        for number in range(50):
+            conversation.apply(turn, TokenFrame(content=f"word{number} "), now=0.1)
+            view.turn_streamed(turn)
+        assert redraws == []  # fifty tokens, no redraw yet: they wait for one flush
+        await until(pilot, lambda: bool(redraws), "the batched redraw")
+        await pilot.pause()
+        assert redraws == [TurnState.STREAMING]
+        assert "word49" in screen_text(view)
+
+        conversation.apply(turn, TokenFrame(content="last "), now=0.2)
+        view.turn_streamed(turn)
+        conversation.apply(turn, DoneFrame(content="", usage=Usage()), now=1.0)
+        view.turn_streamed(turn)
+        assert redraws[-1] is TurnState.COMPLETE  # the end is drawn at once
+        await until(pilot, lambda: not view._stream_flush_pending, "the pending flush")
+        await pilot.pause()
+        assert len(redraws) == 2  # the flush still pending found nothing left to draw
+        assert "word49 last" in screen_text(view)
 
 
 async def test_scrolling_up_stops_following_and_end_resumes() -> None:

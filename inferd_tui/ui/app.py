@@ -54,6 +54,10 @@ class InferdApp(App[None]):
     CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
+    #: The chat screen is the base of the app's one screen stack, not pushed over
+    #: Textual's blank default screen: it is composed before the app is mounted, so the
+    #: first frame drawn is the chat screen (a frame sooner), and it cannot be popped.
+    DEFAULT_MODE: ClassVar[str] = "chat"
 
     daemon_state: reactive[DaemonState] = reactive(DaemonState, always_update=True)
 
@@ -72,13 +76,16 @@ class InferdApp(App[None]):
                 self.theme = config.theme
         if config.keymap:
             self.set_keymap(config.keymap)
+        self.add_mode(self.DEFAULT_MODE, self._chat_screen)
 
     # --- lifecycle --------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def _chat_screen(self) -> Screen[None]:
         from inferd_tui.ui.screens.chat import ChatScreen
 
-        self.push_screen(ChatScreen(self.config))
+        return ChatScreen(self.config)
+
+    def on_mount(self) -> None:
         # Should Ready never come (Textual posts it only after laying out a screen of
         # some size), the app must still connect and fill its panels.
         self._first_frame_fallback = self.set_timer(FIRST_FRAME_FALLBACK_S, self._after_first_frame)

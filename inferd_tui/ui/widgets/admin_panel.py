@@ -433,7 +433,13 @@ class AdminPanel(Vertical):
 
     def _update_download(self) -> None:
         download = self._state.download if self._state is not None else None
-        self._download_row.set_class(download is not None, "-visible")
+        shown = download is not None
+        if shown != self._download_row.has_class("-visible"):
+            self._download_row.set_class(shown, "-visible")
+            if self.follow:
+                # The log is a line shorter (or taller) now: keep its newest line in
+                # view once it is laid out again.
+                self._log.scroll_end(animate=False)
         if download is None:
             return
         if download.total_bytes is None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Collection, Iterator
 
-from inferd_tui.runtime import UsageError, fail_usage, runtime_from_args
-
 
 def binding_ids() -> set[str]:
     """Every binding id in the app, for validating the user's keymap."""
@@ -50,7 +48,9 @@ def theme_names() -> set[str]:
 def run_app(args: argparse.Namespace) -> int:
     from inferd_tui.ui import collector
 
-    collector.pause()  # the app resumes it after the first frame
+    # Before anything heavy is imported (settings and pydantic, Textual, the app): the
+    # app resumes it after the first frame.
+    collector.pause()
     try:
         return _run_app(args)
     finally:
@@ -58,6 +58,7 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def _run_app(args: argparse.Namespace) -> int:
+    from inferd_tui.runtime import UsageError, fail_usage, runtime_from_args
     from inferd_tui.store import default_store_path, open_store_or_memory
     from inferd_tui.ui.app import AppConfig, InferdApp
     from inferd_tui.ui.terminal_input import alt_enter_parser

@@ -3,7 +3,8 @@
 `inferd-tui` with no subcommand runs the app; subcommands are registered by the modules
 that own them (each exposes ``register(subparsers)`` and sets ``func`` to a callable that
 takes the parsed namespace and returns an exit code). Registration imports only argparse
-glue: heavy imports happen inside each command's ``func``, so start-up stays fast.
+glue: heavy imports happen inside each command's ``func``, so start-up stays fast; and a
+plain launch of the app does not build the subcommands at all (:func:`parse_args`).
 """
 
 from __future__ import annotations
@@ -71,10 +72,22 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(
+class _NotTheApp(Exception):
+    """The command line is not a plain launch of the app (see :func:`parse_args`)."""
+
+
+class _AppLaunchParser(ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotTheApp(message)
+
+
+def build_parser(*, commands: bool = True) -> ArgumentParser:
+    """The command line. ``commands=False`` leaves out the subcommands, and ``-h``, which
+    lists them: what launching the app needs (see :func:`parse_args`)."""
+    parser = (ArgumentParser if commands else _AppLaunchParser)(
         prog="inferd-tui",
         description="Terminal UI for the inferd local-inference daemon.",
+        add_help=commands,
     )
     add_endpoint_arguments(parser)
     parser.add_argument("--theme", metavar="NAME", help="Textual theme, e.g. textual-dark")
@@ -82,6 +95,10 @@ def build_parser() -> ArgumentParser:
         "--no-save", action="store_true", help="keep everything in memory; write nothing to disk"
     )
     parser.add_argument("--version", action="version", version=_version())
+    parser.set_defaults(func=_run_app)
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMAND_MODULES:
         try:
@@ -92,8 +109,25 @@ def build_parser() -> ArgumentParser:
             continue
         register: Callable[[argparse._SubParsersAction[ArgumentParser]], None] = module.register
         register(subparsers)
-    parser.set_defaults(func=_run_app)
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line.
+
+    Most runs launch the app, and building every subcommand's parser (importing their
+    modules, some 150 arguments) costs tens of milliseconds before its first frame. So a
+    parser without the subcommands tries first; anything it cannot take alone (a
+    subcommand, ``-h``, a mistake) is parsed by the whole parser, so help and errors are
+    always the whole parser's.
+    """
+    try:
+        args, rest = build_parser(commands=False).parse_known_args(argv)
+    except _NotTheApp:
+        rest = ["(not the app)"]
+    if rest:
+        return build_parser().parse_args(argv)
+    return args
 
 
 def _version() -> str:
@@ -109,8 +143,7 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -5,6 +5,7 @@ Each check runs in a fresh interpreter, so what other tests imported does not co
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import subprocess
 import sys
@@ -33,6 +34,88 @@ def test_registering_subcommands_imports_neither_the_daemon_nor_the_grammar_engi
         ("inferd_tui.mock_daemon.daemon", "inferd_tui.grammar.checks", "anyio", "textual"),
     )
     assert loaded == []
+
+
+def test_launching_the_app_does_not_build_the_subcommands() -> None:
+    loaded = imported_after(
+        "from inferd_tui.cli import parse_args\n"
+        "assert parse_args(['--demo', '--no-save', '--wire', 'v2']).command is None",
+        ("inferd_tui.headless", "inferd_tui.settings_cli", "inferd_tui.mock_daemon.cli"),
+    )
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--demo", "--no-save"],
+        ["--demo-era", "0.3", "--theme", "nord", "--config", "ask"],  # a value, not a command
+        ["--socket", "/run/x.sock", "--admin", "/run/a.sock", "--wire", "v1"],
+        ["--tcp", "127.0.0.1:7000", "--api-key-env", "KEY", "--daemon-release", "0.5.1"],
+        ["--no-save", "ask", "hi"],  # a subcommand after the app's own flags
+        ["status", "--socket", "/run/x.sock"],
+    ],
+)
+def test_the_launch_parser_reads_the_command_line_as_the_whole_parser_does(
+    argv: list[str],
+) -> None:
+    from inferd_tui.cli import build_parser, parse_args
+
+    def read(args: argparse.Namespace) -> dict[str, object]:
+        # A command's func is a closure made with its parser: compare what it runs.
+        values = dict(vars(args))
+        func = values.pop("func")
+        return {**values, "runs": (func.__module__, func.__qualname__)}
+
+    assert read(parse_args(argv)) == read(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--wire", "v3"], "invalid choice: 'v3'"),
+        (["--d"], "ambiguous option"),
+        (["--socket", "a", "--tcp", "h:1"], "not allowed with argument"),
+        (["no-such-command"], "argument COMMAND: invalid choice"),
+    ],
+)
+def test_mistakes_are_reported_by_the_whole_parser(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inferd_tui.cli import parse_args
+
+    with pytest.raises(SystemExit) as exited:
+        parse_args(argv)
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error
+
+
+def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    from inferd_tui.cli import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    assert "mock-daemon" in capsys.readouterr().out
+
+
+def test_the_launcher_pauses_the_collector_before_its_heavy_imports() -> None:
+    """Importing pydantic, the settings and Textual with the collector running costs
+    tens of collections before the first frame."""
+    script = (
+        "import gc, sys\n"
+        "import inferd_tui.ui.launch as launch\n"
+        "assert 'pydantic' not in sys.modules and 'textual.app' not in sys.modules\n"
+        "seen = []\n"
+        "def _run_app(args):\n"
+        "    import inferd_tui.runtime\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return 0\n"
+        "launch._run_app = _run_app\n"
+        "assert launch.run_app(None) == 0 and seen == [False] and gc.isenabled()\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
 
 
 def test_the_packages_still_offer_every_name_on_first_use() -> None:

@@ -21,7 +21,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from inferd_tui.proto import SamplingParams
 from inferd_tui.ui.bindings import CHAT_COMMANDS, bindings_for
@@ -29,6 +29,7 @@ from inferd_tui.ui.copying import copy_of_turn
 from inferd_tui.ui.screens.chat_reports import ChatReports
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.attachment_bar import AttachmentBar
+from inferd_tui.ui.widgets.key_footer import KeyFooter
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
 from inferd_tui.ui.widgets.status_bar import DaemonStatusBar
@@ -84,7 +85,7 @@ class ChatScreen(ChatReports):
                 yield PromptInput(id="prompt")
             yield SamplingSidebar(id="sidebar", mount_later=True)
         yield AdminPanel(id="admin", tail_limit=self.config.admin_tail_limit, mount_later=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "daemon_state", self._on_daemon_state)

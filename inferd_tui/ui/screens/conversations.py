@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inferd_tui.store import (
@@ -46,6 +46,7 @@ from inferd_tui.ui.screens.dialogs import (
     expand_path,
     plain,
 )
+from inferd_tui.ui.widgets.key_footer import KeyFooter
 
 #: The list shows this many of the most recently updated conversations; search finds all.
 LIST_LIMIT = 500
@@ -190,7 +191,7 @@ class ConversationsScreen(ModalScreen[int | None]):
             yield DataTable(id="conversation-table", cursor_type="row", zebra_stripes=True)
             yield OptionList(id="search-hits")
             yield Static(id="conversation-detail")
-        yield Footer()
+        yield KeyFooter()
 
     # --- widgets ----------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from inferd_tui.grammar import (
@@ -50,6 +50,7 @@ from inferd_tui.request_options import is_unconstrained
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.widgets.grammar_editor import GrammarEditor
+from inferd_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from inferd_tui.ui.widgets.schema_editor import JsonEditor, SchemaEditor
@@ -303,7 +304,7 @@ class GrammarScreen(ModalScreen[str | None]):
                     "Use grammar ^G", id="grammar-apply-button", variant="primary", compact=True
                 )
                 yield Button("Discard Esc", id="grammar-cancel-button", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _example_option(example: Example) -> Option:

@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inferd_tui.store import Store, StoreError
 from inferd_tui.text_safety import clip, sanitize
 from inferd_tui.ui.bindings import bindings_for
+from inferd_tui.ui.widgets.key_footer import KeyFooter
 
 #: How many stored prompts are read when the screen opens (the store keeps about 1,000).
 STORED_PROMPTS = 2000
@@ -109,7 +110,7 @@ class HistorySearchScreen(ModalScreen[str | None]):
             yield Static(id="history-note")
             yield OptionList(id="history-matches")
             yield Static(id="history-preview")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def query_input(self) -> Input:

@@ -19,12 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from inferd_tui.store import Preset, Store, StoreError, preset_diff
 from inferd_tui.text_safety import sanitize
 from inferd_tui.ui.bindings import bindings_for
 from inferd_tui.ui.screens.dialogs import ConfirmDialog, TextInputDialog, plain
+from inferd_tui.ui.widgets.key_footer import KeyFooter
 
 NAME_MAX_CHARS = 40
 SUMMARY_MAX_CHARS = 60
@@ -92,7 +93,7 @@ class PresetsScreen(ModalScreen[Preset | None]):
             yield Static(id="presets-note")
             yield DataTable(id="preset-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="preset-diff")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> DataTable[Text]:

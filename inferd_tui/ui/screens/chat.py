@@ -106,6 +106,11 @@ class ChatScreen(ChatReports):
         with contextlib.suppress(ValueError):
             self.sidebar.load(SamplingParams(**self.config.sampling), "")
         self.prompt.focus()
+        # This screen is first rendered inside Textual's start-up batch, which writes
+        # nothing to the terminal, and the prompt is not drawn again until something
+        # changes it: a frame later than the rest. Drawn again after that render, the
+        # prompt is in the first frame the terminal gets.
+        self.call_after_refresh(self.prompt.refresh)
         self._update_extra()
         self._apply_responsive_layout()
         if self.host.first_frame_shown:

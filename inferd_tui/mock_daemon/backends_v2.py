@@ -7,7 +7,8 @@ or an error. The same backends answer v1 in :mod:`inferd_tui.mock_daemon.backend
 - ``mock``: each ``tokens`` entry as one ``text`` delta, or the ``tape`` of blocks
   (stop reason ``tool_use`` when it holds a call); ``done`` with ``backend:"mock"`` and
   ``input_tokens:0``; ``error_before_stream`` and ``drop_after`` as on v1.
-- ``demo``: shows every capability (module :mod:`inferd_tui.mock_daemon.demo_v2`).
+- ``demo``: shows every capability (module :mod:`inferd_tui.mock_daemon.demo_v2`, which
+  builds on this one; the server picks the backend).
 """
 
 from __future__ import annotations
@@ -67,14 +68,6 @@ def mock_v2_plan(config: MockConfig, request: V2Request) -> V2Plan:
         ending=V2Done("tool_use" if calls else "end_turn", 0, "mock"),
     )
     return apply_drop(plan, config.drop_after)
-
-
-def v2_plan_for(config: MockConfig, request: V2Request) -> V2Plan:
-    if config.backend == "demo":
-        from inferd_tui.mock_daemon.demo_v2 import demo_v2_plan
-
-        return demo_v2_plan(config, request)
-    return mock_v2_plan(config, request)
 
 
 def v2_frames(plan: V2Plan, request_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -9,16 +9,14 @@ import hmac
 import json
 import logging
 import os
-import select
 import shutil
 import socket
 import stat
 import tempfile
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, TaskGroup, TaskStatus
@@ -29,12 +27,19 @@ from inferd_tui.mock_daemon.admin import AdminHub
 from inferd_tui.mock_daemon.backends import Fail, Plan, plan_for
 from inferd_tui.mock_daemon.boot import Step, boot_steps, restart_steps, status_event
 from inferd_tui.mock_daemon.config import MockConfig, check_unix_path
+from inferd_tui.mock_daemon.connection import (
+    FRAME_TOO_LARGE_MESSAGE,
+    LineReader,
+    Reader,
+    discard_until_eof,
+    linger_close,
+    peer_hung_up,
+)
 from inferd_tui.mock_daemon.embed_rerank import EmbedRerankServer
 from inferd_tui.mock_daemon.v2_server import converse_lp, converse_v2_ndjson
 from inferd_tui.proto import (
     MAX_FRAME_BYTES,
     FrameTooLarge,
-    LineDecoder,
     Request,
     RequestDecodeError,
     decode_request,
@@ -51,114 +56,10 @@ from inferd_tui.proto.eras import (
 )
 from inferd_tui.proto.v2_request import V2Request
 
-#: Bytes asked for per read: large, so a 64 MiB line arrives in a few dozen reads.
-READ_CHUNK = 1 << 20
-#: How long a TCP connection lingers after a rejection so the client sees EOF, not a reset.
-_LINGER_S = 0.5
 INFERENCE_MODE = 0o660
 ADMIN_MODE = 0o600
-FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
 
 _log = logging.getLogger(__name__)
-
-
-class _Buffered(Protocol):
-    @property
-    def buffered(self) -> int: ...
-
-
-class Reader(Protocol):
-    """What the hang-up watch and the lingering close need of a connection's reader
-    (:class:`_LineReader` for NDJSON, :class:`~.v2_server.FrameReader` for LP)."""
-
-    stream: ByteStream
-    pending_bytes: int
-    eof: bool
-    broken: bool
-
-    @property
-    def decoder(self) -> _Buffered: ...
-
-    @property
-    def exhausted(self) -> bool: ...
-
-    async def fill(self) -> None: ...
-
-
-class _LineReader:
-    """Lines from a byte stream, read in large chunks; remembers EOF and the cap error."""
-
-    def __init__(self, stream: ByteStream) -> None:
-        self.stream = stream
-        self.decoder = LineDecoder()
-        self.lines: deque[bytes] = deque()
-        self.pending_bytes = 0
-        self.eof = False
-        self.broken = False
-        self.error: FrameTooLarge | None = None
-
-    async def fill(self) -> None:
-        """One read. At EOF the unterminated final line (if any) becomes a line (§3)."""
-        try:
-            data = await self.stream.receive(READ_CHUNK)
-        except anyio.EndOfStream:
-            self.eof = True
-            final = self.decoder.finish()
-            if final is not None:
-                self._add([final])
-            return
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            self.eof = self.broken = True
-            return
-        try:
-            self._add(self.decoder.feed(data))
-        except FrameTooLarge as exc:
-            self.error = exc
-
-    def _add(self, lines: list[bytes]) -> None:
-        self.lines.extend(lines)
-        self.pending_bytes += sum(len(line) for line in lines)
-
-    @property
-    def exhausted(self) -> bool:
-        return self.eof or self.error is not None
-
-    async def next_line(self) -> bytes | None:
-        """The next line, None at EOF; raises FrameTooLarge once earlier lines are used."""
-        while not self.lines:
-            if self.error is not None:
-                raise self.error
-            if self.eof:
-                return None
-            await self.fill()
-        line = self.lines.popleft()
-        self.pending_bytes -= len(line)
-        return line
-
-
-def _peer_hung_up(stream: ByteStream) -> bool:
-    """After EOF: did the peer close completely (a cancel), not just half-close (§6)?
-
-    On a Unix socket a full close shows as POLLHUP; a half-close does not. Over TCP the
-    two look alike until a write fails, which the streaming loop then notices.
-    """
-    sock = stream.extra(SocketAttribute.raw_socket, None)
-    if sock is None or sock.family != socket.AF_UNIX:
-        return False
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN)
-    return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
-
-
-async def _discard_until_eof(stream: ByteStream) -> bool:
-    """Read and drop everything until EOF; True if the connection broke instead."""
-    try:
-        while True:
-            await stream.receive(READ_CHUNK)
-    except anyio.EndOfStream:
-        return False
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-        return True
 
 
 def _prepare_unix_path(path: Path) -> None:
@@ -381,7 +282,7 @@ class MockDaemon:
                 return
             await changed.wait()
 
-    def _notify(self) -> None:
+    def notify_waiters(self) -> None:
         self._changed.set()
         self._changed = anyio.Event()
 
@@ -391,7 +292,7 @@ class MockDaemon:
         status = sent.get("status")
         if isinstance(status, str) and status != "capabilities":
             self.state = status
-        self._notify()
+        self.notify_waiters()
 
     @property
     def admin_events_published(self) -> int:
@@ -434,7 +335,7 @@ class MockDaemon:
             self.publish(steps[0].event)
             await self._close_inference()
             self.ready = anyio.Event()
-            self._notify()
+            self.notify_waiters()
             if steps[0].hold_s > 0:
                 await anyio.sleep(steps[0].hold_s)
             await self._play(steps[1:])
@@ -549,7 +450,7 @@ class MockDaemon:
                 self._inference_bound.append(await self._listen(listener, tcp_handler))
         await self._bind_embed_rerank()
         self.ready.set()
-        self._notify()
+        self.notify_waiters()
 
     async def _close_inference(self) -> None:
         bound, self._inference_bound = self._inference_bound, []
@@ -576,7 +477,7 @@ class MockDaemon:
     def embed_rerank(self) -> EmbedRerankServer:
         """The embed/rerank handlers and their counters."""
         return EmbedRerankServer(
-            admitted=self.admitted, track=self._tracked_connection, notify=self._notify
+            admitted=self.admitted, track=self._tracked_connection, notify=self.notify_waiters
         )
 
     async def _bind_embed_rerank(self) -> None:
@@ -599,19 +500,19 @@ class MockDaemon:
         """
         if self._admitted >= self.config.active_permits + self.config.queue_depth:
             self.queue_full_rejections += 1
-            self._notify()
+            self.notify_waiters()
             yield False
             return
         self._admitted += 1
         self.queued_generations += 1
-        self._notify()
+        self.notify_waiters()
         queued = True
         try:
             async with self._permits:
                 self.queued_generations -= 1
                 queued = False
                 self.active_generations += 1
-                self._notify()
+                self.notify_waiters()
                 try:
                     yield True
                 finally:
@@ -620,7 +521,7 @@ class MockDaemon:
             if queued:
                 self.queued_generations -= 1
             self._admitted -= 1
-            self._notify()
+            self.notify_waiters()
 
     @contextlib.contextmanager
     def _tracked_connection(self) -> Iterator[anyio.CancelScope]:
@@ -628,13 +529,13 @@ class MockDaemon:
         self.open_connections += 1
         scope = anyio.CancelScope()
         self._connection_scopes.add(scope)
-        self._notify()
+        self.notify_waiters()
         try:
             yield scope
         finally:
             self._connection_scopes.discard(scope)
             self.open_connections -= 1
-            self._notify()
+            self.notify_waiters()
 
     # --- admin connections -------------------------------------------------------------
 
@@ -642,7 +543,7 @@ class MockDaemon:
         client = self._hub.subscribe()
         self.admin_connections_accepted += 1
         self.admin_clients += 1
-        self._notify()
+        self.notify_waiters()
         try:
             with client.scope:
                 async with stream, anyio.create_task_group() as task_group:
@@ -653,7 +554,7 @@ class MockDaemon:
         finally:
             self._hub.unsubscribe(client)
             self.admin_clients -= 1
-            self._notify()
+            self.notify_waiters()
 
     @staticmethod
     async def _pump_admin(stream: ByteStream, queue: MemoryObjectReceiveStream[bytes]) -> None:
@@ -669,7 +570,7 @@ class MockDaemon:
     @staticmethod
     async def _watch_admin_peer(stream: ByteStream, scope: anyio.CancelScope) -> None:
         """Admin is write-only; reading tells us when the client has gone away."""
-        if await _discard_until_eof(stream) or _peer_hung_up(stream):
+        if await discard_until_eof(stream) or peer_hung_up(stream):
             scope.cancel()
 
     # --- inference connections ---------------------------------------------------------
@@ -689,7 +590,7 @@ class MockDaemon:
 
     async def _handle_v2_ndjson(self, stream: ByteStream) -> None:
         await self._handle_inference(
-            stream, lambda: converse_v2_ndjson(self, stream, _LineReader(stream))
+            stream, lambda: converse_v2_ndjson(self, stream, LineReader(stream))
         )
 
     async def _handle_inference(
@@ -697,7 +598,7 @@ class MockDaemon:
     ) -> None:
         self.connections_accepted += 1
         self.open_connections += 1
-        self._notify()
+        self.notify_waiters()
         scope = anyio.CancelScope()
         self._connection_scopes.add(scope)
         try:
@@ -708,15 +609,15 @@ class MockDaemon:
         finally:
             self._connection_scopes.discard(scope)
             self.open_connections -= 1
-            self._notify()
+            self.notify_waiters()
 
     async def _converse(self, stream: ByteStream, *, over_tcp: bool) -> None:
-        reader = _LineReader(stream)
+        reader = LineReader(stream)
         key = self.config.api_key
         if over_tcp and key is not None and not await self._authenticate(reader, key):
             self.auth_failures += 1
-            self._notify()
-            await self._linger_close(reader)
+            self.notify_waiters()
+            await linger_close(reader.stream)
             return
         while True:
             try:
@@ -724,18 +625,18 @@ class MockDaemon:
             except FrameTooLarge:
                 self.rejected_requests += 1
                 await self._send_error(stream, "", "frame_too_large", FRAME_TOO_LARGE_MESSAGE)
-                await self._linger_close(reader)
+                await linger_close(reader.stream)
                 return
             if line is None:
                 return
             self.requests_seen += 1
-            self._notify()
+            self.notify_waiters()
             try:
                 request = decode_request(line)
             except RequestDecodeError as exc:
                 self.rejected_requests += 1
                 await self._send_error(stream, "", "invalid_request", str(exc))
-                await self._linger_close(reader)
+                await linger_close(reader.stream)
                 return
             problem = request_problem(request)
             if problem is not None:
@@ -746,7 +647,7 @@ class MockDaemon:
                 return
 
     @staticmethod
-    async def _authenticate(reader: _LineReader, api_key: str) -> bool:
+    async def _authenticate(reader: LineReader, api_key: str) -> bool:
         try:
             line = await reader.next_line()
         except FrameTooLarge:
@@ -765,28 +666,16 @@ class MockDaemon:
         return hmac.compare_digest(key.encode("utf-8"), api_key.encode("utf-8"))
 
     @staticmethod
-    async def _linger_close(reader: Reader) -> None:
-        """Before closing: EOF first, then swallow the client's leftovers for a moment.
-
-        Closing a socket with unread input makes the peer see a reset (TCP RST, or
-        ECONNRESET on a Unix socket) instead of the frame and a clean EOF.
-        """
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-            await reader.stream.send_eof()
-        with anyio.move_on_after(_LINGER_S):
-            await _discard_until_eof(reader.stream)
-
-    @staticmethod
     async def _send_error(stream: ByteStream, request_id: str, code: str, message: str) -> None:
         await stream.send(
             encode_line({"type": "error", "id": request_id, "code": code, "message": message})
         )
 
-    async def _run_request(self, stream: ByteStream, reader: _LineReader, request: Request) -> bool:
+    async def _run_request(self, stream: ByteStream, reader: LineReader, request: Request) -> bool:
         """Admit, stream the v1 plan, watch for a disconnect. False: close the connection."""
         plan = plan_for(self.config, request)
         frames, terminal = _v1_frames(plan, request.id)
-        return await self._admit_and_stream(
+        return await self.admit_and_stream(
             stream,
             reader,
             request.id,
@@ -797,7 +686,7 @@ class MockDaemon:
             encode=encode_line,
         )
 
-    async def _admit_and_stream(
+    async def admit_and_stream(
         self,
         stream: ByteStream,
         reader: Reader,
@@ -821,12 +710,12 @@ class MockDaemon:
             return True
         if self._admitted >= self.config.active_permits + self.config.queue_depth:
             self.queue_full_rejections += 1
-            self._notify()
+            self.notify_waiters()
             await stream.send(encode(_error(request_id, "queue_full", "queue full")))
             return True
         self._admitted += 1
         self.queued_generations += 1
-        self._notify()
+        self.notify_waiters()
         queued = True
         finished = False
         try:
@@ -834,7 +723,7 @@ class MockDaemon:
 
                 async def watch() -> None:
                     await self._watch_for_hangup(reader)
-                    if reader.broken or _peer_hung_up(stream):
+                    if reader.broken or peer_hung_up(stream):
                         task_group.cancel_scope.cancel()  # cancel = disconnect (§6)
 
                 task_group.start_soon(watch)
@@ -842,7 +731,7 @@ class MockDaemon:
                     self.queued_generations -= 1
                     queued = False
                     self.active_generations += 1
-                    self._notify()
+                    self.notify_waiters()
                     try:
                         finished = await self._stream_frames(
                             stream, frames, delays, terminal, encode
@@ -856,7 +745,7 @@ class MockDaemon:
             self._admitted -= 1
             if not finished:
                 self.cancelled_requests += 1
-            self._notify()
+            self.notify_waiters()
         return finished
 
     @staticmethod

@@ -32,7 +32,7 @@ from typing import Any, Literal
 import anyio
 from anyio.abc import ByteStream
 
-from inferd_tui.proto.constants import MAX_FRAME_BYTES
+from inferd_tui.mock_daemon.connection import FRAME_TOO_LARGE_MESSAGE, READ_CHUNK, linger_close
 from inferd_tui.proto.embed_rerank import (
     EmbedRequest,
     RerankRequest,
@@ -52,12 +52,6 @@ DEFAULT_DIMENSIONS = 8
 #: The mock backend's largest vector: ``dimensions`` is a u32 on the wire, and a request
 #: for four billion floats should be refused, as a real backend refuses a size it lacks.
 MAX_MOCK_DIMENSIONS = 4096
-FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
-
-_READ_CHUNK = 1 << 20
-#: How long a connection lingers after a decode error so the client reads the frame
-#: and a clean EOF rather than a reset.
-_LINGER_S = 0.5
 
 
 # --- the mock backend (pure) -------------------------------------------------------------
@@ -195,7 +189,7 @@ class EmbedRerankServer:
                 await stream.send(
                     encode_line(_error("", "frame_too_large", FRAME_TOO_LARGE_MESSAGE))
                 )
-                await _linger_close(stream)
+                await linger_close(stream)
                 return
             if line is None:
                 return
@@ -209,7 +203,7 @@ class EmbedRerankServer:
             except RequestDecodeError as exc:
                 self._count(self.rejected, surface)
                 await stream.send(encode_line(_error("", "invalid_request", str(exc))))
-                await _linger_close(stream)
+                await linger_close(stream)
                 return
             if isinstance(request, EmbedRequest):
                 problem = embed_request_problem(request)
@@ -237,25 +231,10 @@ async def _next_line(stream: ByteStream, decoder: LineDecoder, lines: deque[byte
     """The next request line; None at EOF (an unterminated last line counts, as in v1)."""
     while not lines:
         try:
-            data = await stream.receive(_READ_CHUNK)
+            data = await stream.receive(READ_CHUNK)
         except anyio.EndOfStream:
             return decoder.finish()
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             return None
         lines.extend(decoder.feed(data))
     return lines.popleft()
-
-
-async def _linger_close(stream: ByteStream) -> None:
-    """EOF first, then swallow the client's leftovers for a moment (closing with unread
-    input would reset the connection, and the client could lose the error frame)."""
-    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-        await stream.send_eof()
-    with (
-        anyio.move_on_after(_LINGER_S),
-        contextlib.suppress(
-            anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError
-        ),
-    ):
-        while True:
-            await stream.receive(_READ_CHUNK)

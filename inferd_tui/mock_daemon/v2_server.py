@@ -2,7 +2,7 @@
 ``infer.v2.sock`` (0.2–0.3 with ``--v2``). protocol-v2.md §2–§7.
 
 Each connection is strictly sequential, one request in flight; the admission pool, the
-hang-up watch and streaming are the daemon's own (:meth:`MockDaemon._admit_and_stream`),
+hang-up watch and streaming are the daemon's own (:meth:`V2Host.admit_and_stream`),
 shared with v1. What closes the connection and what keeps it follows §6's table:
 
 ============  =========================================  ======  ========
@@ -22,17 +22,24 @@ backend       ``render: …`` / ``attachment: …``          req     open
 from __future__ import annotations
 
 import json
-from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-import anyio
 from anyio.abc import ByteStream
 
 from inferd_tui.mock_daemon.backends import Fail
-from inferd_tui.mock_daemon.backends_v2 import V2Plan, error_frame, v2_frames, v2_plan_for
+from inferd_tui.mock_daemon.backends_v2 import V2Plan, error_frame, mock_v2_plan, v2_frames
+from inferd_tui.mock_daemon.config import MockConfig
+from inferd_tui.mock_daemon.connection import (
+    FRAME_TOO_LARGE_MESSAGE,
+    FrameReader,
+    LineReader,
+    Reader,
+    linger_close,
+)
 from inferd_tui.proto import MAX_FRAME_BYTES, FrameTooLarge, MalformedFrame, RequestDecodeError
 from inferd_tui.proto.eras import MAX_TOTAL_BLOB_BYTES, features
-from inferd_tui.proto.lp import Frame, FrameDecoder, encode_json_frame
+from inferd_tui.proto.lp import encode_json_frame
 from inferd_tui.proto.v2_request import (
     BackendLimits,
     Refusal,
@@ -44,70 +51,35 @@ from inferd_tui.proto.v2_request import (
     wire_version_refusal,
 )
 
-if TYPE_CHECKING:
-    from inferd_tui.mock_daemon.daemon import MockDaemon, _LineReader
 
-#: Bytes asked for per read (as the v1 server).
-READ_CHUNK = 1 << 20
-FRAME_TOO_LARGE_MESSAGE = f"frame exceeds {MAX_FRAME_BYTES} byte cap"
+class V2Host(Protocol):
+    """What the v2 wires need of the daemon that serves them (:class:`MockDaemon` is
+    one): its configuration, its counters, and the admission pool and streaming it
+    shares with v1."""
+
+    config: MockConfig
+    last_v2_request: V2Request | None
+    requests_seen: int
+    rejected_requests: int
+    auth_failures: int
+
+    def notify_waiters(self) -> None: ...
+
+    async def admit_and_stream(
+        self,
+        stream: ByteStream,
+        reader: Reader,
+        request_id: str,
+        *,
+        frames: list[dict[str, Any]],
+        delays: list[float],
+        terminal: dict[str, Any],
+        admitted: bool,
+        encode: Callable[[dict[str, Any]], bytes],
+    ) -> bool: ...
+
+
 BLOB_FIRST_MESSAGE = "malformed frame: expected a JSON control frame, got a BLOB frame"
-
-
-class FrameReader:
-    """Length-prefixed frames from a byte stream; remembers EOF and the framing error.
-
-    The same shape as the v1 line reader, so the daemon's hang-up watch serves both.
-    """
-
-    def __init__(self, stream: ByteStream) -> None:
-        self.stream = stream
-        self.decoder = FrameDecoder(defer_errors=True)
-        self.frames: deque[Frame] = deque()
-        self.pending_bytes = 0
-        self.eof = False
-        self.broken = False
-        self.error: MalformedFrame | FrameTooLarge | None = None
-
-    async def fill(self) -> None:
-        try:
-            data = await self.stream.receive(READ_CHUNK)
-        except anyio.EndOfStream:
-            self.eof = True
-            try:
-                self.decoder.finish()
-            except (MalformedFrame, FrameTooLarge) as exc:  # EOF inside a frame (§2)
-                self.error = exc
-            return
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            self.eof = self.broken = True
-            return
-        try:
-            frames = self.decoder.feed(data)
-        except (MalformedFrame, FrameTooLarge) as exc:
-            self.error = exc
-            return
-        self.frames.extend(frames)
-        self.pending_bytes += sum(len(frame.payload) for frame in frames)
-        # Frames before a framing error are served first; the error then needs no more
-        # bytes (the client may be waiting for the answer).
-        self.error = self.decoder.pending_error
-
-    @property
-    def exhausted(self) -> bool:
-        return self.eof or self.error is not None
-
-    async def next_frame(self) -> Frame | None:
-        """The next frame, None at a clean EOF; raises the framing error once earlier
-        frames are used."""
-        while not self.frames:
-            if self.error is not None:
-                raise self.error
-            if self.eof:
-                return None
-            await self.fill()
-        frame = self.frames.popleft()
-        self.pending_bytes -= len(frame.payload)
-        return frame
 
 
 def framing_error(exc: MalformedFrame | FrameTooLarge) -> tuple[str, str]:
@@ -117,30 +89,35 @@ def framing_error(exc: MalformedFrame | FrameTooLarge) -> tuple[str, str]:
     return "invalid_request", exc.hint
 
 
-def backend_limits(daemon: MockDaemon) -> BackendLimits:
+def backend_limits(daemon: V2Host) -> BackendLimits:
     backend = daemon.config.backend_features
     return BackendLimits(backend.vision, backend.audio, backend.audio_sample_rate)
 
 
-def plan(daemon: MockDaemon, request: V2Request) -> V2Plan:
+def plan(daemon: V2Host, request: V2Request) -> V2Plan:
     """The backend's answer, or its refusal to render the request (§6 backend row)."""
     refusal = backend_refusal(request, daemon.config.era, backend_limits(daemon))
     if refusal is not None:
         return V2Plan(ending=Fail(refusal.code, refusal.message))
-    return v2_plan_for(daemon.config, request)
+    if daemon.config.backend == "demo":
+        # Imported here: only --demo needs the demo's text and schema machinery.
+        from inferd_tui.mock_daemon.demo_v2 import demo_v2_plan
+
+        return demo_v2_plan(daemon.config, request)
+    return mock_v2_plan(daemon.config, request)
 
 
 async def _run(
-    daemon: MockDaemon,
+    daemon: V2Host,
     stream: ByteStream,
-    reader: FrameReader | _LineReader,
+    reader: FrameReader | LineReader,
     request: V2Request,
     encode: Any,
 ) -> bool:
     daemon.last_v2_request = request
     answer = plan(daemon, request)
     frames, terminal = v2_frames(answer, request.id)
-    return await daemon._admit_and_stream(
+    return await daemon.admit_and_stream(
         stream,
         reader,
         request.id,
@@ -156,13 +133,13 @@ async def _run(
 
 
 async def _refuse(
-    daemon: MockDaemon, reader: FrameReader, request_id: str, code: str, message: str
+    daemon: V2Host, reader: FrameReader, request_id: str, code: str, message: str
 ) -> None:
     """An error frame, then close (the daemon never resyncs a length-prefixed stream)."""
     daemon.rejected_requests += 1
-    daemon._notify()
+    daemon.notify_waiters()
     await reader.stream.send(encode_json_frame(error_frame(request_id, code, message)))
-    await daemon._linger_close(reader)
+    await linger_close(reader.stream)
 
 
 async def _read_blobs(
@@ -244,15 +221,15 @@ async def authenticate_lp(reader: FrameReader, api_key: str) -> bool:
     return isinstance(key, str) and hmac.compare_digest(key.encode(), api_key.encode())
 
 
-async def converse_lp(daemon: MockDaemon, stream: ByteStream, *, over_tcp: bool) -> None:
+async def converse_lp(daemon: V2Host, stream: ByteStream, *, over_tcp: bool) -> None:
     """One connection to ``inferd.sock``: requests (with their BLOBs), one at a time."""
     era = daemon.config.era
     reader = FrameReader(stream)
     key = daemon.config.api_key
     if over_tcp and key is not None and not await authenticate_lp(reader, key):
         daemon.auth_failures += 1
-        daemon._notify()
-        await daemon._linger_close(reader)
+        daemon.notify_waiters()
+        await linger_close(reader.stream)
         return
     while True:
         try:
@@ -263,7 +240,7 @@ async def converse_lp(daemon: MockDaemon, stream: ByteStream, *, over_tcp: bool)
         if frame is None:
             return
         daemon.requests_seen += 1
-        daemon._notify()
+        daemon.notify_waiters()
         if not frame.is_json:
             await _refuse(daemon, reader, "", "invalid_request", BLOB_FIRST_MESSAGE)
             return
@@ -308,7 +285,7 @@ def encode_v2_line(frame: dict[str, Any]) -> bytes:
     return encode_line(frame)
 
 
-async def converse_v2_ndjson(daemon: MockDaemon, stream: ByteStream, reader: _LineReader) -> None:
+async def converse_v2_ndjson(daemon: V2Host, stream: ByteStream, reader: LineReader) -> None:
     """One connection to ``infer.v2.sock``: one request a line, bytes inline (§7).
 
     An LP frame sent here is just bytes without a newline: the daemon waits for ``\\n``,
@@ -323,18 +300,18 @@ async def converse_v2_ndjson(daemon: MockDaemon, stream: ByteStream, reader: _Li
             await stream.send(
                 encode_v2_line(error_frame("", "frame_too_large", FRAME_TOO_LARGE_MESSAGE))
             )
-            await daemon._linger_close(reader)
+            await linger_close(reader.stream)
             return
         if line is None:
             return
         daemon.requests_seen += 1
-        daemon._notify()
+        daemon.notify_waiters()
         try:
             request = decode_v2_request(line, era=era, length_prefixed=False)
         except RequestDecodeError as exc:
             daemon.rejected_requests += 1
             await stream.send(encode_v2_line(error_frame("", "invalid_request", str(exc))))
-            await daemon._linger_close(reader)
+            await linger_close(reader.stream)
             return
         problem = resolve_problem(request, era)
         if problem is not None:

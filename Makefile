@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORE   := inferd_tui/_lazy.py inferd_tui/proto inferd_tui/client inferd_tui/grammar inferd_tui/mock_daemon \
           inferd_tui/conversation.py inferd_tui/attaching.py inferd_tui/session.py inferd_tui/store inferd_tui/settings.py \
           inferd_tui/settings_cli.py inferd_tui/conversations_cli.py inferd_tui/persistence.py inferd_tui/runtime.py \
-          inferd_tui/daemon_state.py inferd_tui/text_safety.py inferd_tui/humanize.py \
+          inferd_tui/daemon_state.py inferd_tui/text_safety.py inferd_tui/humanize.py inferd_tui/files.py \
           inferd_tui/headless inferd_tui/request_options.py inferd_tui/structured.py inferd_tui/schema_examples
 
 .PHONY: demo test lint typecheck pytest bench fuzz screenshots snapshots-update install clean

@@ -157,10 +157,12 @@ def run_export(
     if args.output is None:
         out.write(text)
         return 0
+    from inferd_tui.files import describe_os_error, write_text_atomically
+
     try:
-        args.output.write_text(text, encoding="utf-8")
+        write_text_atomically(args.output, text)
     except OSError as exc:
-        print(f"inferd-tui: cannot write {args.output}: {exc.strerror or exc}", file=err)
+        print(f"inferd-tui: cannot write {args.output}: {describe_os_error(exc)}", file=err)
         return 2
     print(f"exported conversation {args.id} to {args.output}", file=err)
     return 0

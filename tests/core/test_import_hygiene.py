@@ -14,6 +14,7 @@ CORE_MODULES = [
     "inferd_tui.session",
     "inferd_tui.store",
     "inferd_tui.settings",
+    "inferd_tui.files",
 ]
 
 

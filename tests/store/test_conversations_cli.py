@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,29 @@ def test_with_attachments_needs_json_and_unknown_ids_are_named(
     code, _, err = run(["export", "999", "--data-dir", str(data)])
     assert code == 1
     assert "no conversation 999" in err
+
+
+def test_an_export_that_cannot_be_written_keeps_the_old_file(
+    tmp_path: Path, source: tuple[Path, int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, conversation_id, _ = source
+    target = tmp_path / "export.md"
+    target.write_text("the previous export", encoding="utf-8")
+
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, _, err = run(["export", str(conversation_id), "-o", str(target), "--data-dir", str(data)])
+    assert code == 2
+    assert f"cannot write {target}: the disk is full" in err
+    assert target.read_text(encoding="utf-8") == "the previous export"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["export.md", "source"]
+    code, _, err = run(
+        ["export", str(conversation_id), "-o", str(tmp_path / "no/x.md"), "--data-dir", str(data)]
+    )
+    assert code == 2
+    assert "that folder does not exist" in err
 
 
 def test_import_refuses_a_tampered_attachment(

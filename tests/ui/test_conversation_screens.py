@@ -634,18 +634,6 @@ async def test_presets_delete_with_confirmation(store: Store) -> None:
     assert app.results == [None]
 
 
-def test_a_missing_file_is_not_called_a_missing_folder(tmp_path: Path) -> None:
-    import errno
-    import os
-
-    from inferd_tui.ui.screens.conversations import describe_os_error
-
-    missing_file = OSError(errno.ENOENT, os.strerror(errno.ENOENT), str(tmp_path / "x.json"))
-    missing_folder = OSError(errno.ENOENT, os.strerror(errno.ENOENT), str(tmp_path / "a/x"))
-    assert describe_os_error(missing_file).endswith("there is no such file")
-    assert describe_os_error(missing_folder).endswith("that folder does not exist")
-
-
 @pytest.mark.anyio
 async def test_export_dialog_can_embed_attachments_and_import_restores_them(
     store: Store, tmp_path: Path

@@ -372,7 +372,7 @@ async def test_saving_to_a_missing_folder_reports_and_keeps_the_text(tmp_path: P
         await pilot.click("#grammar-save-button")
         await pilot.pause()
         assert len(app.errors) == 1
-        assert "no such file or folder" in app.errors[0]
+        assert "that folder does not exist" in app.errors[0]
         assert screen.source == 'root ::= "keep me"'
 
 

@@ -10,7 +10,6 @@ Titles, snippets, paths and error messages are user or file data: they are shown
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import re
@@ -28,6 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from inferd_tui.files import describe_os_error, write_text_atomically
 from inferd_tui.store import (
     ConversationRecord,
     HighlightedText,
@@ -101,44 +101,6 @@ def when(moment: datetime, now: datetime | None = None) -> str:
     if local.year == now.year:
         return local.strftime("%b %d %H:%M")
     return local.strftime("%Y-%m-%d")
-
-
-def describe_os_error(exc: OSError) -> str:
-    """What went wrong writing or reading a file, in words a user can act on."""
-    reason = exc.strerror or str(exc)
-    hints = {
-        errno.EACCES: "you don't have permission there; pick another folder",
-        errno.EPERM: "you don't have permission there; pick another folder",
-        errno.EROFS: "that file system is read-only; pick another folder",
-        errno.ENOSPC: "the disk is full; free some space or pick another disk",
-        errno.EDQUOT: "your disk quota is used up; free some space",
-        errno.ENOENT: "that folder does not exist",
-        errno.EISDIR: "that is a folder; add a file name",
-        errno.ENOTDIR: "part of that path is a file, not a folder",
-        errno.ENAMETOOLONG: "the name is too long",
-    }
-    hint = hints.get(exc.errno or 0)
-    if exc.errno == errno.ENOENT and exc.filename and Path(exc.filename).parent.is_dir():
-        hint = "there is no such file"  # the folder is there: it is the file that is not
-    return f"{reason} — {hint}" if hint else reason
-
-
-def write_file(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file, so a failure (a full disk)
-    never leaves a half-written export behind; raises OSError."""
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise
 
 
 class ConversationsScreen(ModalScreen[int | None]):
@@ -568,7 +530,7 @@ class ConversationsScreen(ModalScreen[int | None]):
             self._error("Export failed", str(exc))
             return
         try:
-            write_file(choice.path, content)
+            write_text_atomically(choice.path, content)
         except OSError as exc:
             reason = f"Couldn't write {choice.path}: {describe_os_error(exc)}"
             self._ask_export(record, choice, reason)  # the path typed stays to be fixed

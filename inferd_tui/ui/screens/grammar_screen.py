@@ -15,12 +15,10 @@ entered.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
 import random
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -35,6 +33,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from inferd_tui.files import describe_os_error, write_text_atomically
 from inferd_tui.grammar import (
     CheckResult,
     Example,
@@ -77,49 +76,6 @@ SAMPLE_MAX_LENGTH = 200
 MAX_GRAMMAR_FILE_BYTES = 1024 * 1024
 #: At most this many expected items are listed when a test string fails.
 SHOWN_EXPECTED = 8
-
-_OS_ERROR_REASONS = {
-    errno.ENOENT: "no such file or folder",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "the file system is read-only",
-    errno.EISDIR: "that is a folder, not a file",
-    errno.ENOTDIR: "a part of the path is not a folder",
-    errno.ENAMETOOLONG: "the path is too long",
-}
-
-
-def describe_os_error(exc: OSError) -> str:
-    """A short reason a person can act on, e.g. "permission denied"."""
-    if exc.errno in _OS_ERROR_REASONS:
-        return _OS_ERROR_REASONS[exc.errno]
-    return exc.strerror or exc.__class__.__name__
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a failure (a full disk, say)
-    never leaves a half-written file where the old one was."""
-    folder = path.parent
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        try:
-            mode = path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def read_grammar_file(path: Path, *, what: str = "grammar") -> str:

@@ -82,8 +82,8 @@ class _AppLaunchParser(ArgumentParser):
 
 
 def build_parser(*, commands: bool = True) -> ArgumentParser:
-    """The command line. ``commands=False`` leaves out the subcommands, and ``-h``, which
-    lists them: what launching the app needs (see :func:`parse_args`)."""
+    """The command line. ``commands=False`` leaves out the subcommands, ``-h`` (which lists
+    them) and ``--version``: what launching the app needs (see :func:`parse_args`)."""
     parser = (ArgumentParser if commands else _AppLaunchParser)(
         prog="inferd-tui",
         description="Terminal UI for the inferd local-inference daemon.",
@@ -94,11 +94,12 @@ def build_parser(*, commands: bool = True) -> ArgumentParser:
     parser.add_argument(
         "--no-save", action="store_true", help="keep everything in memory; write nothing to disk"
     )
-    parser.add_argument("--version", action="version", version=_version())
     parser.set_defaults(func=_run_app)
     if not commands:
+        # Nor --version: argparse acts on it wherever it stands, even after a command.
         parser.set_defaults(command=None)
         return parser
+    parser.add_argument("--version", action="version", version=_version())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMAND_MODULES:
         try:
@@ -118,8 +119,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     Most runs launch the app, and building every subcommand's parser (importing their
     modules, some 150 arguments) costs tens of milliseconds before its first frame. So a
     parser without the subcommands tries first; anything it cannot take alone (a
-    subcommand, ``-h``, a mistake) is parsed by the whole parser, so help and errors are
-    always the whole parser's.
+    subcommand, ``-h``, ``--version``, a mistake) is parsed by the whole parser, so help,
+    the version and errors are always the whole parser's.
     """
     try:
         args, rest = build_parser(commands=False).parse_known_args(argv)

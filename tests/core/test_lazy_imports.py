@@ -5,7 +5,6 @@ Each check runs in a fresh interpreter, so what other tests imported does not co
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import subprocess
 import sys
@@ -43,61 +42,6 @@ def test_launching_the_app_does_not_build_the_subcommands() -> None:
         ("inferd_tui.headless", "inferd_tui.settings_cli", "inferd_tui.mock_daemon.cli"),
     )
     assert loaded == []
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        [],
-        ["--demo", "--no-save"],
-        ["--demo-era", "0.3", "--theme", "nord", "--config", "ask"],  # a value, not a command
-        ["--socket", "/run/x.sock", "--admin", "/run/a.sock", "--wire", "v1"],
-        ["--tcp", "127.0.0.1:7000", "--api-key-env", "KEY", "--daemon-release", "0.5.1"],
-        ["--no-save", "ask", "hi"],  # a subcommand after the app's own flags
-        ["status", "--socket", "/run/x.sock"],
-    ],
-)
-def test_the_launch_parser_reads_the_command_line_as_the_whole_parser_does(
-    argv: list[str],
-) -> None:
-    from inferd_tui.cli import build_parser, parse_args
-
-    def read(args: argparse.Namespace) -> dict[str, object]:
-        # A command's func is a closure made with its parser: compare what it runs.
-        values = dict(vars(args))
-        func = values.pop("func")
-        return {**values, "runs": (func.__module__, func.__qualname__)}
-
-    assert read(parse_args(argv)) == read(build_parser().parse_args(argv))
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--wire", "v3"], "invalid choice: 'v3'"),
-        (["--d"], "ambiguous option"),
-        (["--socket", "a", "--tcp", "h:1"], "not allowed with argument"),
-        (["no-such-command"], "argument COMMAND: invalid choice"),
-    ],
-)
-def test_mistakes_are_reported_by_the_whole_parser(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from inferd_tui.cli import parse_args
-
-    with pytest.raises(SystemExit) as exited:
-        parse_args(argv)
-    assert exited.value.code == 2
-    error = capsys.readouterr().err
-    assert message in error
-
-
-def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
-    from inferd_tui.cli import parse_args
-
-    with pytest.raises(SystemExit):
-        parse_args(["--help"])
-    assert "mock-daemon" in capsys.readouterr().out
 
 
 def test_the_launcher_pauses_the_collector_before_its_heavy_imports() -> None:

@@ -159,6 +159,30 @@ async def test_a_streaming_answer_is_redrawn_in_batches_and_its_end_at_once() ->
         assert "word49 last" in screen_text(view)
 
 
+async def test_an_answer_that_ends_without_a_last_frame_is_not_redrawn_again() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        conversation = Conversation()
+        turn = begun(conversation, "count")
+        view.sync(conversation.turns)
+        conversation.apply(turn, TokenFrame(content="partial "), now=0.1)
+        view.turn_streamed(turn)  # a flush is now pending
+        conversation.fail(turn, TurnState.CANCELLED, now=0.2)  # Esc: no frame follows
+        view.turn_changed(turn)  # what the screen does when the answer is finished
+        redraws: list[Turn] = []
+        redraw = view.turn_changed
+
+        def counted(changed: Turn) -> None:
+            redraws.append(changed)
+            redraw(changed)
+
+        view.turn_changed = counted  # type: ignore[method-assign]
+        await until(pilot, lambda: not view._stream_flush_pending, "the pending flush")
+        assert redraws == []  # the ended answer is not drawn a second time
+        assert view._streamed is None  # nor kept
+
+
 async def test_scrolling_up_stops_following_and_end_resumes() -> None:
     app = TranscriptApp()
     async with app.run_test(size=(80, 12)) as pilot:

@@ -220,6 +220,8 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def turn_changed(self, turn: Turn) -> None:
         """``turn``'s text or state changed: re-render it (cheaply) and keep following."""
+        if turn is self._streamed and turn.state is not TurnState.STREAMING:
+            self._streamed = None  # ended (cancelled, failed): its pending flush is moot
         entry = self._by_key.get(turn.key)
         if entry is None:
             return

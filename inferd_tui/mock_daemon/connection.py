@@ -33,7 +33,7 @@ class Buffered(Protocol):
 
 
 class Reader(Protocol):
-    """What the hang-up watch and the lingering close need of a connection's reader
+    """What the daemon's hang-up watch and streaming need of a connection's reader
     (:class:`LineReader` for NDJSON, :class:`FrameReader` for LP)."""
 
     stream: ByteStream

@@ -54,9 +54,9 @@ class InferdApp(App[None]):
     CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
-    #: The chat screen is the base of the app's one screen stack, not pushed over
-    #: Textual's blank default screen: it is composed before the app is mounted, so the
-    #: first frame drawn is the chat screen (a frame sooner), and it cannot be popped.
+    #: The chat screen is the base of the app's one screen stack: it is composed while
+    #: the app mounts, so the first frame drawn is the chat screen, and it cannot be
+    #: popped (dialogs go over it).
     DEFAULT_MODE: ClassVar[str] = "chat"
 
     daemon_state: reactive[DaemonState] = reactive(DaemonState, always_update=True)

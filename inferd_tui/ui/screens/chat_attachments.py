@@ -1,9 +1,9 @@
 """The chat screen's attachments: attaching files, the chips, and handing them to a send.
 
-:class:`ChatAttachments` sits between :class:`~inferd_tui.ui.screens.chat_dialogs.ChatDialogs`
-and the chat screen. A file is attached from the picker (Alt+A, or the palette), or by
-typing or pasting its path as the whole prompt (a small confirm offers to attach it
-instead of sending the path as text).
+:class:`ChatAttachments` sits on :class:`~inferd_tui.ui.screens.chat_dialogs.ChatDialogs`,
+under :class:`~inferd_tui.ui.screens.chat_reports.ChatReports` and the chat screen. A file
+is attached from the picker (Alt+A, or the palette), or by typing or pasting its path as the
+whole prompt (a small confirm offers to attach it instead of sending the path as text).
 
 Everything that can refuse a file happens here, when it is attached, with the reason in one
 notification; the prompt and the other chips stay:

@@ -1,11 +1,13 @@
 """The chat screen's ways out: the dialogs it opens and leaving its conversation.
 
-:class:`ChatDialogs` is the base of :class:`~inferd_tui.ui.screens.chat.ChatScreen` and
-holds what happens around the other screens — the system prompt, the grammar workbench,
-the conversation list, prompt history search, presets, a tool call's result and sending a
-grammar that does not check — and the rule for leaving a conversation while an answer is
-coming (ask, stop it, then leave). It also names the chat screen's widgets, which both
-halves use.
+:class:`ChatDialogs` is the first of the chat screen's bases (then
+:class:`~inferd_tui.ui.screens.chat_attachments.ChatAttachments` and
+:class:`~inferd_tui.ui.screens.chat_reports.ChatReports`, then
+:class:`~inferd_tui.ui.screens.chat.ChatScreen` itself). It holds what happens around the
+other screens — the system prompt, the grammar workbench, the conversation list, prompt
+history search, presets, a tool call's result and sending a grammar that does not check —
+and the rule for leaving a conversation while an answer is coming (ask, stop it, then
+leave). It also names the chat screen's widgets and its host app, which every layer uses.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class ChatDialogs(Screen[None]):
 
     @property
     def session(self) -> ChatSession:
-        """The conversation and its generation flow (the chat screen makes it)."""
+        """The conversation and its generation flow (:class:`ChatReports` makes it)."""
         raise NotImplementedError
 
     @property

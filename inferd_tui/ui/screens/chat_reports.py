@@ -1,12 +1,15 @@
 """The chat screen's session, and what it reports.
 
-:class:`ChatReports` sits between :class:`~inferd_tui.ui.screens.chat_attachments.ChatAttachments`
-and the chat screen. It makes the screen's :class:`~inferd_tui.session.ChatSession`, which
-owns the conversation and the generation flow and knows no widgets. The session reports
-each step as a plain event, and :meth:`ChatReports._on_session_event` turns each into what
-the user sees: the transcript, the banner over the prompt (queued, editing), notes under a
-turn (a retry's countdown), notifications, and the status bar's word on saving. Each
-answer streams in a worker of this screen, so leaving the screen cancels it.
+:class:`ChatReports` sits between
+:class:`~inferd_tui.ui.screens.chat_attachments.ChatAttachments` and
+:class:`~inferd_tui.ui.screens.chat.ChatScreen`, its only subclass, which sets
+:attr:`ChatReports.address` and renders the request preview (``_update_preview``). It makes
+the screen's :class:`~inferd_tui.session.ChatSession`, which owns the conversation and the
+generation flow and knows no widgets. The session reports each step as a plain event, and
+:meth:`ChatReports._on_session_event` turns each into what the user sees: the transcript,
+the banner over the prompt (queued, editing), notes under a turn (a retry's countdown),
+notifications, and the status bar's word on saving. Each answer streams in a worker of this
+screen, so leaving the screen cancels it.
 """
 
 from __future__ import annotations

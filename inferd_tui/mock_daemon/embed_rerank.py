@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import struct
-from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Literal
@@ -32,7 +31,7 @@ from typing import Any, Literal
 import anyio
 from anyio.abc import ByteStream
 
-from inferd_tui.mock_daemon.connection import FRAME_TOO_LARGE_MESSAGE, READ_CHUNK, linger_close
+from inferd_tui.mock_daemon.connection import FRAME_TOO_LARGE_MESSAGE, LineReader, linger_close
 from inferd_tui.proto.embed_rerank import (
     EmbedRequest,
     RerankRequest,
@@ -42,7 +41,7 @@ from inferd_tui.proto.embed_rerank import (
     rerank_request_problem,
 )
 from inferd_tui.proto.errors import FrameTooLarge
-from inferd_tui.proto.framing import LineDecoder, RequestDecodeError, encode_line
+from inferd_tui.proto.framing import RequestDecodeError, encode_line
 
 Surface = Literal["embed", "rerank"]
 
@@ -179,11 +178,10 @@ class EmbedRerankServer:
                     await self._converse(stream, surface)
 
     async def _converse(self, stream: ByteStream, surface: Surface) -> None:
-        decoder = LineDecoder()
-        lines: deque[bytes] = deque()
+        reader = LineReader(stream)
         while True:
             try:
-                line = await _next_line(stream, decoder, lines)
+                line = await reader.next_line()
             except FrameTooLarge:
                 self._count(self.rejected, surface)
                 await stream.send(
@@ -225,16 +223,3 @@ class EmbedRerankServer:
                 # Written while the place is held, as the daemon does.
                 await stream.send(encode_line(frame))
             self._count(self.rejected if frame["type"] == "error" else self.answered, surface)
-
-
-async def _next_line(stream: ByteStream, decoder: LineDecoder, lines: deque[bytes]) -> bytes | None:
-    """The next request line; None at EOF (an unterminated last line counts, as in v1)."""
-    while not lines:
-        try:
-            data = await stream.receive(READ_CHUNK)
-        except anyio.EndOfStream:
-            return decoder.finish()
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            return None
-        lines.extend(decoder.feed(data))
-    return lines.popleft()

@@ -102,6 +102,20 @@ async def test_a_10_mb_token_is_clipped_on_screen_but_kept_whole() -> None:
         assert "more characters not shown" in screen_text(view)
 
 
+def redraws_of(view: TranscriptView) -> list[TurnState]:
+    """The state of each turn the view redraws from now on (``turn_changed`` is wrapped on
+    this instance only)."""
+    redraws: list[TurnState] = []
+    redraw = view.turn_changed
+
+    def counted(turn: Turn) -> None:
+        redraws.append(turn.state)
+        redraw(turn)
+
+    view.turn_changed = counted  # type: ignore[method-assign]
+    return redraws
+
+
 async def test_streaming_updates_only_the_tail_and_follows() -> None:
     app = TranscriptApp()
     async with app.run_test(size=(80, 12)) as pilot:
@@ -128,14 +142,7 @@ async def test_a_streaming_answer_is_redrawn_in_batches_and_its_end_at_once() ->
     app = TranscriptApp()
     async with app.run_test(size=(80, 12)) as pilot:
         view = app.query_one(TranscriptView)
-        redraws: list[TurnState] = []
-        redraw = view.turn_changed
-
-        def counted(turn: Turn) -> None:
-            redraws.append(turn.state)
-            redraw(turn)
-
-        view.turn_changed = counted  # type: ignore[method-assign]
+        redraws = redraws_of(view)
         conversation = Conversation()
         turn = begun(conversation, "count")
         view.sync(conversation.turns)
@@ -170,14 +177,7 @@ async def test_an_answer_that_ends_without_a_last_frame_is_not_redrawn_again() -
         view.turn_streamed(turn)  # a flush is now pending
         conversation.fail(turn, TurnState.CANCELLED, now=0.2)  # Esc: no frame follows
         view.turn_changed(turn)  # what the screen does when the answer is finished
-        redraws: list[Turn] = []
-        redraw = view.turn_changed
-
-        def counted(changed: Turn) -> None:
-            redraws.append(changed)
-            redraw(changed)
-
-        view.turn_changed = counted  # type: ignore[method-assign]
+        redraws = redraws_of(view)
         await until(pilot, lambda: not view._stream_flush_pending, "the pending flush")
         assert redraws == []  # the ended answer is not drawn a second time
         assert view._streamed is None  # nor kept

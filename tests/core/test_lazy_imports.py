@@ -152,6 +152,7 @@ def test_the_first_screen_is_drawn_without_the_client_the_session_or_the_grammar
             "inferd_tui.session",
             "inferd_tui.grammar.",
             "inferd_tui.ui.widgets.grammar_editor",
+            "inferd_tui.ui.screens.tool_result",
             "inferd_tui.mock_daemon.daemon",
         ),
     )

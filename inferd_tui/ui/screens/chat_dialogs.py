@@ -16,13 +16,11 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from textual import on
 from textual.screen import Screen
 
 from inferd_tui.conversation import Conversation
 from inferd_tui.proto import SamplingParams
 from inferd_tui.request_options import RequestOptions, is_unconstrained
-from inferd_tui.ui.screens.tool_result import ToolAnswered
 from inferd_tui.ui.widgets.admin_panel import AdminPanel
 from inferd_tui.ui.widgets.prompt import PromptInput
 from inferd_tui.ui.widgets.sampling_sidebar import SamplingSidebar
@@ -32,6 +30,7 @@ from inferd_tui.ui.widgets.transcript import TranscriptView
 if TYPE_CHECKING:
     from inferd_tui.session import ChatSession
     from inferd_tui.store import Preset
+    from inferd_tui.ui.screens.tool_result import ToolAnswered
     from inferd_tui.ui.shared import AppConfig, ChatHost
 
 
@@ -291,13 +290,10 @@ class ChatDialogs(Screen[None]):
 
         def closed(answered: ToolAnswered | None) -> None:
             if answered is not None:
-                self.post_message(answered)
+                # Once the dialog is gone: the next open call may open another one.
+                self.call_later(self._answer_tool_call, answered.tool_call_id, answered.text)
 
         self.app.push_screen(ToolResultScreen(call, position, len(answer.tool_calls)), closed)
-
-    @on(ToolAnswered)
-    def _on_tool_answered(self, message: ToolAnswered) -> None:
-        self._answer_tool_call(message.tool_call_id, message.text)
 
     def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
         """Send ``text`` as the call's result; the session asks for the next answer once

@@ -3,8 +3,8 @@
 The dialog names the call it answers (which of the answer's calls, the tool, the call id)
 and shows the start of its input, so the person playing the tool knows what was asked.
 Ctrl+S sends, as in the app's other text dialogs (Enter is a newline: results are often
-JSON over several lines); Esc cancels. It is dismissed with a :class:`ToolAnswered`
-message, which the chat screen posts to itself, or with ``None``.
+JSON over several lines); Esc cancels. It is dismissed with a :class:`ToolAnswered` (the
+call's id and the text typed), or with ``None``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
@@ -29,8 +28,8 @@ from inferd_tui.ui.widgets.transcript import tool_input_text
 INPUT_PREVIEW_LINES = 6
 
 
-@dataclass
-class ToolAnswered(Message):
+@dataclass(frozen=True)
+class ToolAnswered:
     """The result typed for the tool call ``tool_call_id``."""
 
     tool_call_id: str

@@ -37,6 +37,12 @@ READY_TEXT = "Ask something"
 APP = Path(sys.executable).parent / "inferd-tui"
 
 
+def remove_tmux_socket(socket_name: str) -> None:
+    """tmux leaves a private server's socket file behind when the server stops."""
+    folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (folder / socket_name).unlink(missing_ok=True)
+
+
 class Tmux:
     """A private tmux server (``-L``) that lives for the whole benchmark."""
 
@@ -206,6 +212,7 @@ def main() -> int:
         return 0 if ok and ratio_ok else 1
     finally:
         tmux.run("kill-server", check=False)
+        remove_tmux_socket(tmux.socket_name)
         shutil.rmtree(home, ignore_errors=True)
 
 

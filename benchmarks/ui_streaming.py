@@ -235,6 +235,12 @@ def serve(socket_path: str, admin_path: str, tape_path: str, log_path: str, thin
 # --- tmux and /proc -----------------------------------------------------------------------
 
 
+def remove_tmux_socket(socket_name: str) -> None:
+    """tmux leaves a private server's socket file behind when the server stops."""
+    folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (folder / socket_name).unlink(missing_ok=True)
+
+
 class Tmux:
     def __init__(self, tmux: str) -> None:
         self.tmux = tmux
@@ -256,6 +262,7 @@ class Tmux:
 
     def kill(self) -> None:
         self.run("kill-server", check=False)
+        remove_tmux_socket(self.socket_name)
 
     def wait_for(self, text: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

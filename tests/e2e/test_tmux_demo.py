@@ -24,6 +24,12 @@ TMUX = shutil.which("tmux")
 APP = Path(sys.executable).with_name("inferd-tui")
 
 
+def remove_tmux_socket(socket_name: str) -> None:
+    """tmux leaves a private server's socket file behind when the server stops."""
+    folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (folder / socket_name).unlink(missing_ok=True)
+
+
 class Tmux:
     def __init__(self, socket_name: str) -> None:
         self.socket_name = socket_name
@@ -85,6 +91,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
         yield session
     finally:
         session.run("kill-server", check=False)
+        remove_tmux_socket(session.socket_name)
 
 
 def test_demo_answers_copies_and_quits(tmux: Tmux) -> None:

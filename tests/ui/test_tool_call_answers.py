@@ -157,6 +157,40 @@ async def test_ctrl_f_without_an_open_call_says_so() -> None:
         assert any("no tool call waiting" in n.message for n in app._notifications)
 
 
+async def test_invalid_sampling_fields_are_said_before_a_result_is_typed() -> None:
+    app = app_for(short_dir(), autostart=False)
+    async with app.run_test(size=(140, 42)) as pilot:
+        conversation = Conversation()
+        answer_calling(conversation, "tc-1")
+        show(app, conversation)
+        screen = chat(app)
+        flow = RecordingFlow(conversation)
+        screen.session.answer_tool_call = flow  # type: ignore[attr-defined]
+        screen.sidebar_options = lambda: None  # type: ignore[method-assign]
+        await pilot.press("ctrl+f")
+        assert isinstance(app.screen, ChatScreen)  # no dialog to type into in vain
+        assert any("Fix the highlighted" in n.message for n in app._notifications)
+        assert flow.calls == []
+
+
+async def test_a_result_that_cannot_go_yet_comes_back_in_the_dialog() -> None:
+    app = app_for(short_dir(), autostart=False)
+    async with app.run_test(size=(140, 42)) as pilot:
+        conversation = Conversation()
+        answer_calling(conversation, "tc-1")
+        show(app, conversation)
+        screen = chat(app)
+        flow = RecordingFlow(conversation)
+        screen.session.answer_tool_call = flow  # type: ignore[attr-defined]
+        await pilot.press("ctrl+f")
+        screen.sidebar_options = lambda: None  # type: ignore[method-assign]
+        await type_result(pilot, '{"sky": "grey"}')
+        await until(pilot, lambda: isinstance(app.screen, ToolResultScreen), "the dialog again")
+        assert app.screen.query_one(TextArea).text == '{"sky": "grey"}'
+        assert any("result you typed is kept" in n.message for n in app._notifications)
+        assert flow.calls == []
+
+
 async def test_hostile_call_is_named_inertly_in_the_dialog() -> None:
     app = app_for(short_dir(), autostart=False)
     async with app.run_test(size=(140, 42)) as pilot:

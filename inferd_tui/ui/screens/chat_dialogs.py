@@ -273,14 +273,19 @@ class ChatDialogs(Screen[None]):
 
     # --- tool calls -------------------------------------------------------------------
 
-    def action_answer_tool_call(self) -> None:
-        """Ask for the result of the last answer's first call still waiting for one."""
+    def action_answer_tool_call(self, text: str = "") -> None:
+        """Ask for the result of the last answer's first call still waiting for one
+        (``text``: what was typed for it before, shown again)."""
         if self.session.busy:
             self.notify("An answer is still coming; Esc stops it.", severity="warning")
             return
         calls = self.conversation.open_tool_calls()
         if not calls:
             self.notify("The last answer has no tool call waiting for a result.", timeout=3)
+            return
+        if not text and self.sidebar_options() is None:
+            # Before the dialog, not after: a result typed there could not be sent.
+            self.notify("Fix the highlighted sampling fields first.", severity="error")
             return
         from inferd_tui.ui.screens.tool_result import ToolResultScreen
 
@@ -293,14 +298,19 @@ class ChatDialogs(Screen[None]):
                 # Once the dialog is gone: the next open call may open another one.
                 self.call_later(self._answer_tool_call, answered.tool_call_id, answered.text)
 
-        self.app.push_screen(ToolResultScreen(call, position, len(answer.tool_calls)), closed)
+        dialog = ToolResultScreen(call, position, len(answer.tool_calls), text=text)
+        self.app.push_screen(dialog, closed)
 
     def _answer_tool_call(self, tool_call_id: str, text: str) -> None:
         """Send ``text`` as the call's result; the session asks for the next answer once
         every call of the answer has one, so the next open call is asked for at once."""
         options = self.sidebar_options()
         if options is None:
-            self.notify("Fix the highlighted sampling fields first.", severity="error")
+            self.notify(
+                "Fix the highlighted sampling fields first; the result you typed is kept.",
+                severity="error",
+            )
+            self.action_answer_tool_call(text)  # the dialog again, with the text in it
             return
         self.session.answer_tool_call(tool_call_id, text, options)
         self._update_preview()

@@ -50,11 +50,12 @@ class ToolResultScreen(ModalScreen[ToolAnswered | None]):
     ToolResultScreen Horizontal { height: auto; align-horizontal: right; }
     """
 
-    def __init__(self, call: ToolCallRecord, position: int, count: int) -> None:
+    def __init__(self, call: ToolCallRecord, position: int, count: int, *, text: str = "") -> None:
         super().__init__()
         self.call = call
         self._position = position
         self._count = count
+        self._text = text  # typed before, when the dialog opens again
 
     def compose(self) -> ComposeResult:
         # Untrusted: the name, id and input come from the model, so Text, never markup.
@@ -79,7 +80,7 @@ class ToolResultScreen(ModalScreen[ToolAnswered | None]):
                     f"and the model carries on. {send} sends, Esc cancels."
                 )
             )
-            yield TextArea("", id="tool-result-text", soft_wrap=True)
+            yield TextArea(self._text, id="tool-result-text", soft_wrap=True)
             with Horizontal():
                 yield Button("Send", id="send", variant="primary")
                 yield Button("Cancel", id="cancel")

@@ -91,9 +91,11 @@ class InferdApp(App[None]):
         self._first_frame_fallback = self.set_timer(FIRST_FRAME_FALLBACK_S, self._after_first_frame)
 
     def on_ready(self) -> None:
-        # Textual's Ready follows the first layout, which sizes the prompt but does not
-        # draw it yet; the refresh after that does. (Before Ready, ``call_after_refresh``
-        # callbacks can run before anything is drawn.)
+        # Textual posts Ready after its first layout, whose frame may still wait for the
+        # start-up batch to end (it is then written by a callback queued on the screen,
+        # in no fixed order with Ready): one refresh more and it is on the terminal.
+        # (Before Ready, ``call_after_refresh`` callbacks can run before anything is
+        # drawn.)
         if self._first_frame_fallback is not None:
             self._first_frame_fallback.stop()  # a slow first layout is no reason
         self.call_after_refresh(self._after_first_frame)

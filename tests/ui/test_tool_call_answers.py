@@ -186,7 +186,9 @@ async def test_a_result_that_cannot_go_yet_comes_back_in_the_dialog() -> None:
         screen.sidebar_options = lambda: None  # type: ignore[method-assign]
         await type_result(pilot, '{"sky": "grey"}')
         await until(pilot, lambda: isinstance(app.screen, ToolResultScreen), "the dialog again")
-        assert app.screen.query_one(TextArea).text == '{"sky": "grey"}'
+        text_area = app.screen.query_one(TextArea)
+        assert text_area.text == '{"sky": "grey"}'
+        assert text_area.cursor_location == text_area.document.end  # typing carries on
         assert any("result you typed is kept" in n.message for n in app._notifications)
         assert flow.calls == []
 

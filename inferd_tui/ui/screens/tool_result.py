@@ -86,7 +86,9 @@ class ToolResultScreen(ModalScreen[ToolAnswered | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        text_area = self.query_one(TextArea)
+        text_area.move_cursor(text_area.document.end)  # after what was typed before
+        text_area.focus()
 
     def action_send(self) -> None:
         text = self.query_one(TextArea).text
